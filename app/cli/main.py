@@ -1,0 +1,176 @@
+"""``aestudio`` commands: parse arguments, call ``app.core``, print results or one error line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from app import __version__
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|k|mb|mib|m)?\s*$", re.I)
+_UNITS = {None: 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 10**6, "mb": 10**6,
+          "mib": 1 << 20}
+
+
+def parse_size(text: str) -> int:
+    m = _SIZE.match(text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (examples: 40KB, 1.5MB, 20000)")
+    return int(float(m.group(1)) * _UNITS[(m.group(2) or "").lower() or None])
+
+
+def parse_quality(text: str) -> float:
+    q = float(text)
+    if not 1 <= q <= 100:
+        raise argparse.ArgumentTypeError("quality must be between 1 and 100")
+    return q
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aestudio", description="Compress, denoise and inpaint "
+                                "photos with learned autoencoders.")
+    p.add_argument("--version", action="version", version=f"aestudio {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--provider", choices=["auto", "cuda", "cpu"], default=None,
+                        help="execution provider (default: CUDA when available, else CPU)")
+    common.add_argument("--models", help="models folder (default: $AESTUDIO_MODELS or bundled)")
+    common.add_argument("--json", action="store_true", help="print one JSON object per output")
+    out = argparse.ArgumentParser(add_help=False)
+    out.add_argument("-o", "--output", type=Path, help="output file")
+    out.add_argument("-f", "--force", action="store_true", help="overwrite an existing output")
+    out.add_argument("--model", help="model id (default: the installed model for the task)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("models", parents=[common], help="list installed models")
+    c = sub.add_parser("compress", parents=[common, out], help="image -> .aei")
+    c.add_argument("input", type=Path)
+    c.add_argument("-q", "--quality", type=parse_quality, default=75.0,
+                   help="1..100, higher is better (default 75)")
+    c.add_argument("--target-size", type=parse_size,
+                   help="best quality that fits this size (e.g. 40KB)")
+    c.add_argument("--metrics", action="store_true", help="also decode and report PSNR")
+    d = sub.add_parser("decompress", parents=[common, out], help=".aei -> image")
+    d.add_argument("input", type=Path)
+    n = sub.add_parser("denoise", parents=[common, out], help="remove noise from a photo")
+    n.add_argument("input", type=Path)
+    n.add_argument("--sigma", type=float,
+                   help="noise level 0..75 on the 0-255 scale (default: estimated)")
+    i = sub.add_parser("inpaint", parents=[common, out], help="fill the holes given by a mask")
+    i.add_argument("input", type=Path)
+    i.add_argument("--mask", type=Path, required=True, help="mask image, white = hole")
+    m = sub.add_parser("demo", parents=[common], help="run every job on the bundled sample")
+    m.add_argument("image", nargs="?", type=Path, help="another image to use")
+    sub.add_parser("gui", help="open the desktop app (optionally on FILE)")
+    return p
+
+
+def _engine(args):
+    from app.core.engine import Engine
+    from app.core.sessions import runtime_conflict
+
+    conflict = runtime_conflict()
+    if conflict:
+        print(f"aestudio: warning: {conflict}", file=sys.stderr)
+    return Engine(models_dir=args.models, provider=args.provider)
+
+
+def _print_result(res: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(res, default=str))
+        return
+    parts = [f"{res['input']} -> {res['output']}", f"{res['bytes']:,} bytes"]
+    for key in ("bpp", "quality", "psnr", "sigma"):
+        if key in res:
+            parts.append(f"{key} {res[key]}")
+    parts.append(f"{res['seconds']:.2f} s")
+    print(", ".join(parts))
+
+
+def cmd_models(args) -> int:
+    from app.core.registry import Registry
+
+    reg = Registry(args.models)
+    rows = []
+    for m in reg.list():
+        rows.append({"id": m.id, "task": m.task, "title": m.manifest.title,
+                     "hash": m.manifest.model_hash()[:16], "path": str(m.directory)})
+    if args.json:
+        print(json.dumps({"models_dir": str(reg.root), "models": rows,
+                          "problems": reg.problems}))
+    else:
+        print(f"models in {reg.root}:")
+        for r in rows:
+            print(f"  {r['task']:<8} {r['id']:<24} {r['hash']}  {r['title']}")
+        for prob in reg.problems:
+            print(f"  problem: {prob}")
+    return 0
+
+
+def cmd_job(args) -> int:
+    from app.core.jobs import Job, run
+
+    job = Job(task=args.command, input=args.input, output=args.output, force=args.force,
+              model=args.model, quality=getattr(args, "quality", 75.0),
+              target_bytes=getattr(args, "target_size", None), sigma=getattr(args, "sigma", None),
+              mask=getattr(args, "mask", None), measure=getattr(args, "metrics", False))
+    engine = _engine(args)
+    _print_result(run(job, engine).to_dict(), args.json)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from app.core.demo import run_demo
+
+    engine = _engine(args)
+    rows = run_demo(engine, args.image)
+    if args.json:
+        for r in rows:
+            print(json.dumps(r))
+        return 0
+    print(f"AE Studio {__version__} demo on {args.image or 'the bundled sample (kodim23)'}; "
+          f"execution provider: {engine.provider_label}")
+    print(f"{'step':<34} {'bytes':>9} {'bpp':>7} {'PSNR dB':>8} {'seconds':>8}")
+
+    def fmt(v, spec):
+        return format(v, spec) if v is not None else "-"
+
+    for r in rows:
+        print(f"{r['step']:<34} {fmt(r['bytes'], ',d'):>9} {fmt(r['bpp'], '.3f'):>7} "
+              f"{fmt(r['psnr'], '.2f'):>8} {fmt(r['seconds'], '.2f'):>8}")
+    return 0
+
+
+COMMANDS = {"models": cmd_models, "compress": cmd_job, "decompress": cmd_job,
+            "denoise": cmd_job, "inpaint": cmd_job, "demo": cmd_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    if args.command == "gui":
+        print("aestudio: error: the GUI is started by the `aestudio` launcher", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("aestudio: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line, never a traceback
+        msg = str(exc) or exc.__class__.__name__
+        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
+            msg = f"{msg}: {exc.filename}"
+        print(f"aestudio: error: {msg}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The learned codec: image -> analysis -> gains -> quantise -> constriction -> ``.aei`` bytes,
+and back.  Quality (1..100) selects interpolated gain vectors; nothing else depends on it."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from app.spec import bitstream as bsf
+
+from . import entropy
+from .imageio import from_rgb, max_pixels_limit, to_rgb
+from .registry import Model
+from .sessions import SessionPool
+
+QUALITY_MIN, QUALITY_MAX = 1.0, 100.0
+
+
+@dataclass
+class Analysis:
+    """The quality-independent part of an encode, reusable across qualities."""
+    y: np.ndarray            # (1, M, h, w) latent before gains
+    width: int
+    height: int
+    channels: int
+    pad_bottom: int
+    pad_right: int
+    alpha: np.ndarray | None
+
+
+class Codec:
+    def __init__(self, model: Model, sessions: SessionPool):
+        if model.task != "codec":
+            raise ValueError(f"model {model.id!r} is not a codec")
+        self.model = model
+        self.sessions = sessions
+        sessions.registry.verify(model)
+        self.tables = entropy.CodecTables(model.path("tables"))
+        self.factor = model.manifest.downsample
+
+    # -- encoding ---------------------------------------------------------------------------
+    def analyse(self, pixels: np.ndarray) -> Analysis:
+        h, w = pixels.shape[:2]
+        channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+        rgb, alpha = to_rgb(pixels)
+        pb, pr = -h % self.factor, -w % self.factor
+        x = np.pad(rgb, ((0, pb), (0, pr), (0, 0)), mode="edge")
+        x = x.astype(np.float32).transpose(2, 0, 1)[None] / 255.0
+        (y,) = self.sessions.run(self.model, "analysis", x=x)
+        return Analysis(y, w, h, channels, pb, pr, alpha)
+
+    def encode(self, pixels: np.ndarray, quality: float = 75.0) -> bytes:
+        return self.encode_analysis(self.analyse(pixels), quality)
+
+    def encode_analysis(self, a: Analysis, quality: float) -> bytes:
+        quality = float(np.clip(round(quality, 2), QUALITY_MIN, QUALITY_MAX))
+        gain, _ = self.tables.gain_vectors(quality)
+        y = a.y * gain[None, :, None, None]
+        (z,) = self.sessions.run(self.model, "hyper_analysis", y=y)
+        med = self.tables.z_medians[None, :, None, None]
+        z_sym = np.round(z - med)
+        means, scales = self._hyper(z_sym + med)
+        y_sym = np.round(y - means)
+        z_idx = np.broadcast_to(np.arange(z.shape[1])[None, :, None, None], z.shape)
+        z_stream, z_esc = entropy.encode(z_sym, z_idx, self.tables.z)
+        y_stream, y_esc = entropy.encode(y_sym, self.tables.scale_indexes(scales), self.tables.y)
+        chunks = {"ZSTR": z_stream, "ZESC": z_esc, "YSTR": y_stream, "YESC": y_esc}
+        flags = bsf.FLAG_GREY if a.channels == 1 else 0
+        if a.alpha is not None:
+            buf = io.BytesIO()
+            Image.fromarray(a.alpha).save(buf, format="PNG", optimize=True)
+            chunks["ALPH"] = buf.getvalue()
+            flags |= bsf.FLAG_ALPHA
+        return bsf.pack(bsf.Bitstream(
+            model_id=self.model.id, model_hash=self.model.hash_prefix, width=a.width,
+            height=a.height, channels=a.channels, quality=quality, pad_bottom=a.pad_bottom,
+            pad_right=a.pad_right, latent_shapes=[y.shape[1:], z.shape[1:]], chunks=chunks,
+            flags=flags))
+
+    def encode_to_size(self, pixels: np.ndarray, max_bytes: int,
+                       iterations: int = 14) -> tuple[bytes, float]:
+        """The highest quality whose file fits in ``max_bytes`` (bisection on quality)."""
+        a = self.analyse(pixels)
+        best = self.encode_analysis(a, QUALITY_MIN)
+        if len(best) > max_bytes:
+            raise ValueError(f"{max_bytes} bytes is too small: the lowest quality needs "
+                             f"{len(best)} bytes")
+        best_q, lo, hi = QUALITY_MIN, QUALITY_MIN, QUALITY_MAX
+        for _ in range(iterations):
+            q = round((lo + hi) / 2, 2)
+            data = self.encode_analysis(a, q)
+            if len(data) <= max_bytes:
+                best, best_q, lo = data, q, q
+            else:
+                hi = q
+            if hi - lo < 0.02:
+                break
+        top = self.encode_analysis(a, QUALITY_MAX)
+        if len(top) <= max_bytes:
+            return top, QUALITY_MAX
+        return best, best_q
+
+    # -- decoding ---------------------------------------------------------------------------
+    def decode(self, data: bytes | bsf.Bitstream) -> np.ndarray:
+        bs = data if isinstance(data, bsf.Bitstream) else bsf.unpack(data)
+        if bs.model_id != self.model.id:
+            raise ValueError(f"file needs model {bs.model_id!r}, this codec is {self.model.id!r}")
+        self._check_geometry(bs)
+        (_, yh, yw), (zc, zh, zw) = bs.latent_shapes
+        med = self.tables.z_medians[None, :, None, None]
+        z_idx = np.broadcast_to(np.arange(zc)[None, :, None, None], (1, zc, zh, zw))
+        z_hat = entropy.decode(bs.chunks["ZSTR"], bs.chunks["ZESC"], z_idx,
+                               self.tables.z).astype(np.float32) + med
+        means, scales = self._hyper(z_hat)
+        y_sym = entropy.decode(bs.chunks["YSTR"], bs.chunks["YESC"],
+                               self.tables.scale_indexes(scales), self.tables.y)
+        _, inv_gain = self.tables.gain_vectors(bs.quality)
+        y_hat = (y_sym.astype(np.float32) + means) * inv_gain[None, :, None, None]
+        (x_hat,) = self.sessions.run(self.model, "synthesis", y_hat=y_hat)
+        rgb = np.clip(np.round(x_hat[0].transpose(1, 2, 0) * 255), 0, 255).astype(np.uint8)
+        rgb = np.ascontiguousarray(rgb[:bs.height, :bs.width])
+        return from_rgb(rgb, self._alpha(bs), grey=bool(bs.flags & bsf.FLAG_GREY))
+
+    def _hyper(self, z_hat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        means, scales = self.sessions.run(self.model, "hyper_synthesis", z_hat=z_hat)
+        return means, scales
+
+    def _check_geometry(self, bs: bsf.Bitstream) -> None:
+        f = self.factor
+        if bs.width * bs.height > max_pixels_limit():
+            raise bsf.CorruptFileError(f"image size {bs.width}x{bs.height} exceeds the pixel "
+                                       f"limit ({max_pixels_limit()} pixels)")
+        hp, wp = bs.height + bs.pad_bottom, bs.width + bs.pad_right
+        m = self.tables.gains.shape[1]
+        n = len(self.tables.z)
+        expected = [(m, hp // 16, wp // 16), (n, hp // 64, wp // 64)]
+        if bs.pad_bottom >= f or bs.pad_right >= f or hp % f or wp % f or \
+                [tuple(s) for s in bs.latent_shapes] != expected:
+            raise bsf.CorruptFileError("latent shapes do not match the image size")
+        missing = {"ZSTR", "ZESC", "YSTR", "YESC"} - set(bs.chunks)
+        if missing:
+            raise bsf.CorruptFileError(f"missing chunks: {', '.join(sorted(missing))}")
+        if bool(bs.flags & bsf.FLAG_ALPHA) != ("ALPH" in bs.chunks):
+            raise bsf.CorruptFileError("alpha flag and alpha chunk disagree")
+
+    @staticmethod
+    def _alpha(bs: bsf.Bitstream) -> np.ndarray | None:
+        if "ALPH" not in bs.chunks:
+            return None
+        try:
+            with Image.open(io.BytesIO(bs.chunks["ALPH"])) as im:
+                if im.size != (bs.width, bs.height) or im.mode != "L":
+                    raise bsf.CorruptFileError("alpha plane has the wrong size or mode")
+                return np.asarray(im)
+        except (OSError, SyntaxError) as exc:
+            raise bsf.CorruptFileError(f"alpha plane is damaged: {exc}") from exc

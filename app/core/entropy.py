@@ -1,0 +1,135 @@
+"""Entropy coding of integer latents with ``constriction`` from frozen probability tables.
+
+A table is a pmf over symbols ``-K .. K`` plus a final escape bin.  Symbols are grouped by
+table index (scale index for the latent, channel for the hyper-latent) and each group is
+range-coded with its table's categorical model; values outside ``-K .. K`` are coded as the
+escape bin and stored, in order, in a separate zlib-compressed int32 list.  The decoder knows
+every symbol's table index before decoding, so it replays the same groups in the same order.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import constriction
+import numpy as np
+
+from app.spec.bitstream import CorruptFileError
+
+_Categorical = constriction.stream.model.Categorical
+
+
+class TableSet:
+    """A stack of pmf rows with their lengths; builds one categorical model per row lazily."""
+
+    def __init__(self, pmf: np.ndarray, lengths: np.ndarray):
+        self.pmf = np.asarray(pmf, np.float64)
+        self.lengths = np.asarray(lengths, np.int64)
+        self.half = (self.lengths - 2) // 2
+        self._models: dict[int, object] = {}
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def model(self, i: int):
+        m = self._models.get(i)
+        if m is None:
+            m = _Categorical(self.pmf[i, :self.lengths[i]], perfect=False)
+            self._models[i] = m
+        return m
+
+
+def encode(symbols: np.ndarray, indexes: np.ndarray, tables: TableSet) -> tuple[bytes, bytes]:
+    """Code integer ``symbols`` whose table rows are ``indexes`` (same shape).
+
+    Returns (range-coded stream, zlib-compressed escapes).
+    """
+    sym = np.asarray(symbols, np.int64).ravel()
+    idx = np.asarray(indexes, np.int64).ravel()
+    order = np.argsort(idx, kind="stable")
+    bounds = np.searchsorted(idx[order], np.arange(len(tables) + 1))
+    encoder = constriction.stream.queue.RangeEncoder()
+    escapes = []
+    for i in range(len(tables)):
+        pos = order[bounds[i]:bounds[i + 1]]
+        if len(pos) == 0:
+            continue
+        v = sym[pos] + tables.half[i]
+        esc = (v < 0) | (v >= tables.lengths[i] - 1)
+        if esc.any():
+            escapes.append(sym[pos][esc])
+            v[esc] = tables.lengths[i] - 1
+        encoder.encode(v.astype(np.int32), tables.model(i))
+    esc_arr = np.concatenate(escapes).astype("<i4") if escapes else np.zeros(0, "<i4")
+    return encoder.get_compressed().astype("<u4").tobytes(), zlib.compress(esc_arr.tobytes(), 9)
+
+
+def decode(stream: bytes, escapes: bytes, indexes: np.ndarray, tables: TableSet) -> np.ndarray:
+    """Inverse of :func:`encode`; returns int64 symbols with the shape of ``indexes``."""
+    if len(stream) % 4:
+        raise CorruptFileError("entropy stream length is not a multiple of 4")
+    try:
+        esc = np.frombuffer(zlib.decompress(escapes), "<i4").astype(np.int64)
+    except zlib.error as exc:
+        raise CorruptFileError(f"escape list is damaged: {exc}") from exc
+    idx = np.asarray(indexes, np.int64).ravel()
+    if idx.size and (idx.min() < 0 or idx.max() >= len(tables)):
+        raise CorruptFileError("table index out of range")
+    order = np.argsort(idx, kind="stable")
+    bounds = np.searchsorted(idx[order], np.arange(len(tables) + 1))
+    decoder = constriction.stream.queue.RangeDecoder(np.frombuffer(stream, "<u4").copy())
+    out = np.empty(idx.size, np.int64)
+    used = 0
+    for i in range(len(tables)):
+        pos = order[bounds[i]:bounds[i + 1]]
+        if len(pos) == 0:
+            continue
+        v = np.asarray(decoder.decode(tables.model(i), len(pos)), np.int64)
+        escaped = v == tables.lengths[i] - 1
+        vals = v - tables.half[i]
+        n_esc = int(escaped.sum())
+        if n_esc:
+            if used + n_esc > len(esc):
+                raise CorruptFileError("escape list is shorter than the stream needs")
+            vals[escaped] = esc[used:used + n_esc]
+            used += n_esc
+        out[pos] = vals
+    if used != len(esc):
+        raise CorruptFileError("escape list does not match the stream")
+    return out.reshape(np.shape(indexes))
+
+
+class CodecTables:
+    """The frozen tables of one codec model (``tables.npz``, loaded without pickle)."""
+
+    def __init__(self, path: Path):
+        with np.load(path, allow_pickle=False) as npz:
+            d = {k: npz[k] for k in npz.files}
+        self.gains = d["gains"]
+        self.inv_gains = d["inv_gains"]
+        self.lambdas = d["lambdas"]
+        self.scale_table = d["scale_table"].astype(np.float64)
+        self.z_medians = d["z_medians"].astype(np.float32)
+        self.y = TableSet(d["y_pmf"], d["y_len"])
+        self.z = TableSet(d["z_pmf"], d["z_len"])
+
+    @property
+    def levels(self) -> int:
+        return len(self.gains)
+
+    def gain_vectors(self, quality: float) -> tuple[np.ndarray, np.ndarray]:
+        """Interpolated (gain, inverse gain) for a quality in [1, 100] (log-linear between
+        the trained rate points)."""
+        t = (min(max(quality, 1.0), 100.0) - 1.0) / 99.0 * (self.levels - 1)
+        lo = min(int(np.floor(t)), self.levels - 2)
+        a = t - lo
+
+        def interp(g):
+            return np.exp((1 - a) * np.log(g[lo]) + a * np.log(g[lo + 1])).astype(np.float32)
+
+        return interp(self.gains), interp(self.inv_gains)
+
+    def scale_indexes(self, scales: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self.scale_table, np.asarray(scales, np.float64), side="left")
+        return np.clip(idx, 0, len(self.scale_table) - 1)

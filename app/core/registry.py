@@ -1,0 +1,119 @@
+"""Model registry: finds model directories, reads their manifests and verifies file hashes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.spec.manifest import MANIFEST_NAME, Manifest, ManifestError, sha256_file
+
+
+class ModelError(Exception):
+    """Base class of model problems; the message names the model or file."""
+
+
+class ModelNotFoundError(ModelError, LookupError):
+    pass
+
+
+class ModelIntegrityError(ModelError):
+    """A model file is missing or does not match the hash its manifest lists."""
+
+
+def default_models_dir() -> Path:
+    """``$AESTUDIO_MODELS``, else the repository's ``models/``, else ``<prefix>/share/aestudio``."""
+    env = os.environ.get("AESTUDIO_MODELS")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parents[2] / "models"
+    if repo.is_dir():
+        return repo
+    return Path(sys.prefix) / "share" / "aestudio" / "models"
+
+
+@dataclass(frozen=True)
+class Model:
+    manifest: Manifest
+    directory: Path
+
+    @property
+    def id(self) -> str:
+        return self.manifest.id
+
+    @property
+    def task(self) -> str:
+        return self.manifest.task
+
+    def path(self, name: str) -> Path:
+        return self.directory / self.manifest.files[name].path
+
+    @property
+    def hash_prefix(self) -> bytes:
+        return bytes.fromhex(self.manifest.model_hash()[:16])
+
+
+class Registry:
+    """All models under one folder; files are hash-checked before first use."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else default_models_dir()
+        self._models: dict[str, Model] | None = None
+        self._verified: dict[Path, tuple[int, int]] = {}
+        self.problems: list[str] = []
+
+    def _scan(self) -> dict[str, Model]:
+        if self._models is None:
+            self._models = {}
+            for manifest_path in sorted(self.root.glob(f"*/{MANIFEST_NAME}")):
+                try:
+                    m = Manifest.load(manifest_path.parent)
+                except ManifestError as exc:
+                    self.problems.append(str(exc))
+                    continue
+                self._models[m.id] = Model(m, manifest_path.parent)
+        return self._models
+
+    def list(self, task: str | None = None) -> list[Model]:
+        return [m for m in self._scan().values() if task is None or m.task == task]
+
+    def get(self, model_id: str) -> Model:
+        try:
+            return self._scan()[model_id]
+        except KeyError:
+            known = ", ".join(sorted(self._scan())) or "none"
+            raise ModelNotFoundError(
+                f"model {model_id!r} is not installed (installed: {known}; models folder: "
+                f"{self.root})") from None
+
+    def default(self, task: str) -> Model:
+        models = self.list(task)
+        if not models:
+            raise ModelNotFoundError(f"no {task} model installed in {self.root}")
+        return models[-1]
+
+    def resolve(self, task: str, model_id: str | None = None) -> Model:
+        model = self.get(model_id) if model_id else self.default(task)
+        if model.task != task:
+            raise ModelError(f"model {model.id!r} is a {model.task} model, not a {task} model")
+        return model
+
+    def verify(self, model: Model) -> Model:
+        """Check every listed file against its sha256 (once per file version per process)."""
+        for name, entry in model.manifest.files.items():
+            path = model.path(name)
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                raise ModelIntegrityError(
+                    f"model {model.id!r}: file {path} is missing") from None
+            stamp = (st.st_size, st.st_mtime_ns)
+            if self._verified.get(path) == stamp:
+                continue
+            if sha256_file(path) != entry.sha256:
+                raise ModelIntegrityError(
+                    f"model {model.id!r}: file {path} does not match its manifest hash "
+                    f"(tampered or incomplete); reinstall the model")
+            self._verified[path] = stamp
+        return model

@@ -1,0 +1,152 @@
+"""Tiled inference for images of any size, blended without seams.
+
+The image is cut into overlapping windows (:func:`plan_tiles`); each window goes
+through ``fn`` and the results are blended with a raised-cosine ramp across every
+overlap (weights never fade at the image border). Memory is the image, one output
+image, one weight plane and one tile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["Cancelled", "plan_tiles", "run_tiled"]
+
+TileFn = Callable[[np.ndarray], np.ndarray]
+
+
+class Cancelled(Exception):
+    """Raised by :func:`run_tiled` when ``cancel()`` returns True."""
+
+
+def _check_tiling(tile: int, overlap: int) -> None:
+    if tile < 1:
+        raise ValueError(f"tile must be >= 1, got {tile}")
+    if not 0 <= overlap < tile:
+        raise ValueError(f"overlap must be in [0, tile), got overlap={overlap}, tile={tile}")
+
+
+def _axis_spans(n: int, tile: int, overlap: int) -> list[tuple[int, int]]:
+    """Windows of length ``tile`` spread evenly over ``n``, each overlap >= ``overlap``."""
+    if n <= tile:
+        return [(0, n)]
+    count = -(-(n - overlap) // (tile - overlap))  # ceil
+    span = n - tile
+    gaps = count - 1
+    starts = [(i * span + gaps // 2) // gaps for i in range(count)]
+    return [(s, s + tile) for s in starts]
+
+
+def plan_tiles(h: int, w: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """Tile windows ``(y0, y1, x0, x1)`` covering an ``h`` x ``w`` image, row by row.
+
+    One window when the image fits in ``tile`` x ``tile``; otherwise windows of size
+    ``tile`` on each axis longer than ``tile``, neighbours overlapping by >= ``overlap``.
+    """
+    _check_tiling(tile, overlap)
+    if h < 1 or w < 1:
+        raise ValueError(f"image size must be positive, got {h}x{w}")
+    ys = _axis_spans(h, tile, overlap)
+    xs = _axis_spans(w, tile, overlap)
+    return [(y0, y1, x0, x1) for (y0, y1) in ys for (x0, x1) in xs]
+
+
+def _ramp(length: int) -> np.ndarray:
+    """Raised cosine rising over ``length`` samples, strictly inside (0, 1).
+
+    ``_ramp(n) + _ramp(n)[::-1] == 1``, so two tiles sharing an overlap sum to one.
+    """
+    i = np.arange(length, dtype=np.float64)
+    return 0.5 - 0.5 * np.cos(np.pi * (i + 0.5) / length)
+
+
+def _axis_weights(spans: list[tuple[int, int]]) -> list[np.ndarray]:
+    """1-D blending weights for each span: ramps on shared edges only, 1 elsewhere."""
+    weights = []
+    for k, (s, e) in enumerate(spans):
+        wgt = np.ones(e - s, dtype=np.float64)
+        if k > 0:
+            left = min(spans[k - 1][1] - s, e - s)
+            if left > 0:
+                wgt[:left] = np.minimum(wgt[:left], _ramp(left))
+        if k < len(spans) - 1:
+            right = min(e - spans[k + 1][0], e - s)
+            if right > 0:
+                wgt[e - s - right:] = np.minimum(wgt[e - s - right:], _ramp(right)[::-1])
+        weights.append(wgt)
+    return weights
+
+
+def _call_padded(fn: TileFn, x: np.ndarray, multiple: int) -> np.ndarray:
+    """Pad ``x`` (bottom/right) to a multiple of ``multiple``, run ``fn``, crop back."""
+    h, w = x.shape[:2]
+    ph, pw = -h % multiple, -w % multiple
+    if ph or pw:
+        mode = "reflect" if ph < h and pw < w else "edge"
+        x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode=mode)
+    y = np.asarray(fn(np.ascontiguousarray(x)))
+    if y.ndim != 3 or y.shape[:2] != (h + ph, w + pw):
+        raise ValueError(f"tile function returned shape {y.shape}, expected "
+                         f"({h + ph}, {w + pw}, C)")
+    return y[:h, :w].astype(np.float32, copy=False)
+
+
+def run_tiled(image: np.ndarray, fn: TileFn, *, tile: int, overlap: int,
+              multiple: int = 1, extra: np.ndarray | None = None,
+              progress: Callable[[int, int], None] | None = None,
+              cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """Apply ``fn`` to ``image`` (``HxWxC`` float32) tile by tile; return ``HxWxCout`` float32.
+
+    ``fn`` gets an ``hxwx(C+k)`` float32 tile (the image tile, then the matching ``extra``
+    tile when ``extra`` (``HxWxk``) is given) whose sides are multiples of ``multiple``
+    (reflect padding, or edge padding for tiny tiles), and returns ``hxwxCout``.
+    ``progress(done, total)`` follows each tile; ``cancel()`` is checked before each
+    and raises :class:`Cancelled` when it returns True.
+    """
+    if multiple < 1:
+        raise ValueError(f"multiple must be >= 1, got {multiple}")
+    img = np.asarray(image, dtype=np.float32)
+    if img.ndim != 3:
+        raise ValueError(f"image must be HxWxC, got shape {img.shape}")
+    h, w = img.shape[:2]
+    ex = None
+    if extra is not None:
+        ex = np.asarray(extra, dtype=np.float32)
+        if ex.ndim != 3 or ex.shape[:2] != (h, w):
+            raise ValueError(f"extra must be {h}x{w}xk, got shape {ex.shape}")
+    tiles = plan_tiles(h, w, tile, overlap)
+    total = len(tiles)
+    spans_y, spans_x = _axis_spans(h, tile, overlap), _axis_spans(w, tile, overlap)
+    wy = dict(zip(spans_y, _axis_weights(spans_y)))
+    wx = dict(zip(spans_x, _axis_weights(spans_x)))
+
+    out: np.ndarray | None = None
+    wsum: np.ndarray | None = None
+    for done, (y0, y1, x0, x1) in enumerate(tiles, start=1):
+        if cancel is not None and cancel():
+            raise Cancelled()
+        x = img[y0:y1, x0:x1]
+        if ex is not None:
+            x = np.concatenate([x, ex[y0:y1, x0:x1]], axis=2)
+        y = _call_padded(fn, x, multiple)
+        if total == 1:
+            result = np.array(y, dtype=np.float32, copy=True)
+            if progress is not None:
+                progress(1, 1)
+            return result
+        if out is None or wsum is None:
+            out = np.zeros((h, w, y.shape[2]), dtype=np.float32)
+            wsum = np.zeros((h, w), dtype=np.float32)
+        elif y.shape[2] != out.shape[2]:
+            raise ValueError(f"tile function returned {y.shape[2]} channels, "
+                             f"earlier tiles had {out.shape[2]}")
+        wt = np.outer(wy[(y0, y1)], wx[(x0, x1)]).astype(np.float32)
+        out[y0:y1, x0:x1] += y * wt[:, :, None]
+        wsum[y0:y1, x0:x1] += wt
+        if progress is not None:
+            progress(done, total)
+    assert out is not None and wsum is not None
+    out /= wsum[:, :, None]
+    return out

@@ -1,0 +1,69 @@
+"""Shared fixtures: small test images made here, and tiny models trained and exported by the
+real training package (so core tests do not depend on the shipped weights)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = REPO / "models"
+
+
+def smooth_image(h: int, w: int, seed: int = 0, channels: int = 3) -> np.ndarray:
+    """A photo-like test image: gradients, a few discs and mild texture."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.zeros((h, w, 3), np.float32)
+    for c in range(3):
+        img[..., c] = 60 + 120 * (xx / w) * (c + 1) / 3 + 60 * (yy / h)
+    for _ in range(4):
+        cy, cx, r = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(5, min(h, w) / 3)
+        disc = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
+        img[disc] = rng.uniform(0, 255, 3)
+    img += rng.normal(0, 3, img.shape)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    return img[..., :1] if channels == 1 else img
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> Path:
+    """Train each architecture for two steps and export it, with the real pipeline."""
+    pytest.importorskip("torch")
+    from PIL import Image
+
+    from training.config import DataSource, TrainConfig
+    from training.engine import train
+    from training.export import export_model
+
+    root = tmp_path_factory.mktemp("tiny")
+    data = root / "photos"
+    data.mkdir()
+    for i in range(3):
+        Image.fromarray(smooth_image(96, 112, seed=i)).save(data / f"p{i}.png")
+    configs = [
+        TrainConfig(name="tiny-codec", task="codec", arch="mean_scale_hyperprior",
+                    arch_args={"N": 8, "M": 12, "lambdas": [0.005, 0.02, 0.08]}),
+        TrainConfig(name="tiny-denoise", task="denoise", arch="denoiser_unet",
+                    arch_args={"widths": [8, 16], "blocks": 1}),
+        TrainConfig(name="tiny-inpaint", task="inpaint", arch="inpainter_unet",
+                    arch_args={"widths": [8, 16], "blocks": 1, "bottleneck_dilations": [2]}),
+    ]
+    for cfg in configs:
+        cfg.data = [DataSource(str(data))]
+        cfg.patch, cfg.batch, cfg.steps, cfg.threads, cfg.bf16 = 64, 2, 2, 1, False
+        train(cfg, root=root / "runs")
+        export_model(cfg, runs=str(root / "runs"), models=str(root / "models"))
+    return root / "models"
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_models):
+    from app.core.engine import Engine
+
+    return Engine(models_dir=tiny_models, provider="cpu")

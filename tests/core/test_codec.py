@@ -1,0 +1,101 @@
+import numpy as np
+import pytest
+
+from app.core.registry import ModelIntegrityError, ModelNotFoundError, Registry
+from app.spec import bitstream as bsf
+from tests.conftest import smooth_image
+
+
+def test_round_trip_any_size_through_a_real_file(tiny_engine, tmp_path):
+    img = smooth_image(70, 101, seed=3)           # not a multiple of the downsampling factor
+    res = tiny_engine.compress(img, quality=60)
+    path = tmp_path / "x.aei"
+    path.write_bytes(res.data)
+    out = tiny_engine.decompress(path.read_bytes())
+    assert out.shape == img.shape and out.dtype == np.uint8
+    bs = bsf.unpack(res.data)
+    assert (bs.width, bs.height, bs.channels, bs.quality) == (101, 70, 3, 60.0)
+    assert bs.model_id == "tiny-codec"
+
+
+def test_encoding_is_deterministic_and_decoding_repeatable(tiny_engine):
+    img = smooth_image(64, 80, seed=4)
+    a = tiny_engine.compress(img, 50).data
+    b = tiny_engine.compress(img, 50).data
+    assert a == b
+    np.testing.assert_array_equal(tiny_engine.decompress(a), tiny_engine.decompress(a))
+
+
+def test_quality_interpolates_the_trained_gains(tiny_engine):
+    tables = tiny_engine.codec().tables
+    g1, ig1 = tables.gain_vectors(1)
+    g100, ig100 = tables.gain_vectors(100)
+    np.testing.assert_allclose(g1, tables.gains[0], rtol=1e-6)
+    np.testing.assert_allclose(ig100, tables.inv_gains[-1], rtol=1e-6)
+    mid, _ = tables.gain_vectors(50.5)  # halfway: the geometric mean of the middle gains
+    np.testing.assert_allclose(mid, tables.gains[1], rtol=1e-5)
+    assert (g100 > g1).all()            # higher quality quantises more finely
+
+
+def test_grey_and_alpha_survive(tiny_engine):
+    grey = smooth_image(40, 52, seed=6, channels=1)
+    out = tiny_engine.decompress(tiny_engine.compress(grey, 80).data)
+    assert out.shape == grey.shape
+    rgba = np.concatenate([smooth_image(40, 52, seed=7),
+                           np.random.default_rng(0).integers(0, 256, (40, 52, 1), np.uint8)], 2)
+    out = tiny_engine.decompress(tiny_engine.compress(rgba, 80).data)
+    assert out.shape == rgba.shape
+    np.testing.assert_array_equal(out[..., 3], rgba[..., 3])  # alpha is lossless
+
+
+def test_target_size_fits_the_budget(tiny_engine):
+    img = smooth_image(128, 160, seed=8)
+    small = len(tiny_engine.compress(img, 1).data)
+    big = len(tiny_engine.compress(img, 100).data)
+    budget = (small + big) // 2
+    res = tiny_engine.compress(img, target_bytes=budget)
+    assert len(res.data) <= budget
+    assert 1 <= res.quality <= 100
+    with pytest.raises(ValueError, match="too small"):
+        tiny_engine.compress(img, target_bytes=10)
+
+
+def test_file_from_a_model_that_is_not_installed_names_the_model(tiny_engine):
+    data = bsf.pack(bsf.Bitstream(model_id="codec-from-the-future", model_hash=b"\0" * 8,
+                                  width=8, height=8, channels=3, quality=50))
+    with pytest.raises(ModelNotFoundError, match="codec-from-the-future"):
+        tiny_engine.decompress(data)
+
+
+def test_corrupt_file_gives_a_typed_error(tiny_engine):
+    data = bytearray(tiny_engine.compress(smooth_image(64, 64), 50).data)
+    data[len(data) // 2] ^= 0xFF
+    with pytest.raises(bsf.CorruptFileError):
+        tiny_engine.decompress(bytes(data))
+
+
+def test_tampered_model_file_is_refused_by_name(tiny_models, tmp_path):
+    import shutil
+
+    copy = tmp_path / "models"
+    shutil.copytree(tiny_models, copy)
+    onnx_file = copy / "tiny-codec" / "synthesis.onnx"
+    blob = bytearray(onnx_file.read_bytes())
+    blob[-10] ^= 1
+    onnx_file.write_bytes(bytes(blob))
+    reg = Registry(copy)
+    with pytest.raises(ModelIntegrityError, match="synthesis.onnx"):
+        reg.verify(reg.get("tiny-codec"))
+    onnx_file.unlink()
+    with pytest.raises(ModelIntegrityError, match="missing"):
+        Registry(copy).verify(reg.get("tiny-codec"))
+
+
+def test_denoise_and_inpaint_keep_size_and_known_pixels(tiny_engine):
+    img = smooth_image(70, 90, seed=9)
+    out, sigma = tiny_engine.denoise(img, sigma=10)
+    assert out.shape == img.shape and sigma == 10
+    mask = np.zeros(img.shape[:2], np.uint8)
+    mask[20:40, 30:60] = 1
+    filled = tiny_engine.inpaint(img, mask)
+    np.testing.assert_array_equal(filled[mask == 0], img[mask == 0])

@@ -1,0 +1,1 @@
+"""Training and export of AE Studio's models (PyTorch, CPU)."""

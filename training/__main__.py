@@ -1,0 +1,44 @@
+"""``python -m training train CONFIG`` / ``python -m training export CONFIG``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="train (or resume) a model from a config file")
+    t.add_argument("config")
+    t.add_argument("--init", help="start from these weights (.safetensors)")
+    t.add_argument("--runs", default="runs", help="checkpoint folder (default: runs/)")
+    t.add_argument("--max-minutes", type=float, help="override the config's time budget")
+    t.add_argument("--threads", type=int, help="override the config's thread count")
+    e = sub.add_parser("export", help="export a trained model to ONNX under models/")
+    e.add_argument("config")
+    e.add_argument("--weights", help="weights (.safetensors); default runs/<name>/")
+    e.add_argument("--runs", default="runs")
+    e.add_argument("--models", default="models")
+    args = parser.parse_args(argv)
+
+    from .config import TrainConfig
+
+    cfg = TrainConfig.load(args.config)
+    if args.cmd == "train":
+        from .engine import train
+
+        if args.max_minutes is not None:
+            cfg.max_minutes = args.max_minutes
+        if args.threads is not None:
+            cfg.threads = args.threads
+        train(cfg, init=args.init, root=args.runs)
+    else:
+        from .export import export_model
+
+        export_model(cfg, weights=args.weights, runs=args.runs, models=args.models)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Mean-scale hyperprior codec (Minnen et al. 2018, without autoregressive context) with
+asymmetric gain units (Cui et al. 2021) so one model covers a continuous range of rates.
+
+Contract shared by every codec here: ``g_a``/``g_s`` (analysis/synthesis), ``h_a``/``h_s``
+(hyper analysis/synthesis), and ``forward(x, level) -> {"x_hat", "likelihoods": {"y", "z"}}``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .entropy import EntropyBottleneck, gaussian_likelihood
+from .layers import GDN, conv, deconv
+
+
+def round_ste(x: torch.Tensor) -> torch.Tensor:
+    return x + (torch.round(x) - x).detach()
+
+
+class MeanScaleHyperprior(nn.Module):
+    downsample = 64
+
+    def __init__(self, N: int = 128, M: int = 192, lambdas=(0.0018, 0.0035, 0.0067, 0.013,
+                                                             0.025, 0.0483, 0.0932)):
+        super().__init__()
+        self.N, self.M = N, M
+        self.register_buffer("lambdas", torch.tensor(lambdas, dtype=torch.float32))
+        self.g_a = nn.Sequential(conv(3, N), GDN(N), conv(N, N), GDN(N), conv(N, N), GDN(N),
+                                 conv(N, M))
+        self.g_s = nn.Sequential(deconv(M, N), GDN(N, True), deconv(N, N), GDN(N, True),
+                                 deconv(N, N), GDN(N, True), deconv(N, 3))
+        self.h_a = nn.Sequential(conv(M, N, 3, 1), nn.LeakyReLU(inplace=True), conv(N, N),
+                                 nn.LeakyReLU(inplace=True), conv(N, N))
+        self.h_s = nn.Sequential(deconv(N, M), nn.LeakyReLU(inplace=True),
+                                 deconv(M, M * 3 // 2), nn.LeakyReLU(inplace=True),
+                                 conv(M * 3 // 2, M * 2, 3, 1))
+        self.entropy_bottleneck = EntropyBottleneck(N)
+        # Gain units: one gain vector per trained rate point, initialised so that higher
+        # lambdas quantise more finely (step size ~ lambda^-1/2).
+        ref = math.log(lambdas[len(lambdas) // 2])
+        init = torch.tensor([0.5 * (math.log(l) - ref) for l in lambdas]).unsqueeze(1)
+        self.log_gain = nn.Parameter(init.repeat(1, M))
+        self.log_inv_gain = nn.Parameter(-init.repeat(1, M))
+
+    @property
+    def levels(self) -> int:
+        return len(self.lambdas)
+
+    def gains(self, level: torch.Tensor):
+        g = torch.exp(self.log_gain[level])[:, :, None, None]
+        ig = torch.exp(self.log_inv_gain[level])[:, :, None, None]
+        return g, ig
+
+    def hyper_params(self, z_hat: torch.Tensor):
+        scales, means = self.h_s(z_hat).chunk(2, dim=1)
+        return means, scales
+
+    def forward(self, x: torch.Tensor, level: torch.Tensor) -> dict:
+        gain, inv_gain = self.gains(level)
+        y = self.g_a(x) * gain
+        z = self.h_a(y)
+        z_tilde = z + torch.empty_like(z).uniform_(-0.5, 0.5) if self.training else torch.round(z)
+        means, scales = self.hyper_params(z_tilde)
+        y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
+        y_lik = gaussian_likelihood(y_noisy if self.training else round_ste(y - means) + means,
+                                    means, scales)
+        y_hat = round_ste(y - means) + means
+        x_hat = self.g_s(y_hat * inv_gain)
+        return {"x_hat": x_hat,
+                "likelihoods": {"y": y_lik, "z": self.entropy_bottleneck.likelihood(z_tilde)}}
+
+
+class PlainAutoencoder(nn.Module):
+    """The classic tutorial autoencoder: conv encoder, conv decoder, sigmoid output, MSE only.
+
+    Used as a baseline row in the codec benchmark: its latent is stored as 8-bit values with zlib.
+    Same output contract (its likelihoods are empty: it has no entropy model).
+    """
+
+    downsample = 16
+
+    def __init__(self, N: int = 64, M: int = 16):
+        super().__init__()
+        self.g_a = nn.Sequential(conv(3, N), nn.ReLU(True), conv(N, N), nn.ReLU(True),
+                                 conv(N, N), nn.ReLU(True), conv(N, M), nn.Sigmoid())
+        self.g_s = nn.Sequential(deconv(M, N), nn.ReLU(True), deconv(N, N), nn.ReLU(True),
+                                 deconv(N, N), nn.ReLU(True), deconv(N, 3), nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor, level: torch.Tensor | None = None) -> dict:
+        y = self.g_a(x)
+        y_hat = y + (torch.round(y * 255) / 255 - y).detach()
+        return {"x_hat": self.g_s(y_hat), "likelihoods": {}}

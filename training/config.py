@@ -1,0 +1,41 @@
+"""Typed training configuration, read from JSON files in ``training/configs/``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class DataSource:
+    folder: str
+    downscale: int = 1
+
+
+@dataclass
+class TrainConfig:
+    name: str
+    task: str
+    arch: str
+    arch_args: dict = field(default_factory=dict)
+    data: list[DataSource] = field(default_factory=list)
+    patch: int = 128
+    batch: int = 8
+    steps: int = 100_000
+    max_minutes: float = 60.0
+    lr: float = 1e-4
+    lr_min: float = 1e-5
+    grad_clip: float = 1.0
+    seed: int = 0
+    threads: int = 2
+    bf16: bool = True
+    checkpoint_every: int = 200
+    log_every: int = 50
+    title: str = ""
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        raw = json.loads(Path(path).read_text())
+        raw["data"] = [DataSource(**d) for d in raw.get("data", [])]
+        return cls(**raw)

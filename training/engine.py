@@ -1,0 +1,106 @@
+"""One training loop for every task: resumable checkpoints, cosine schedule, progress lines."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from . import archs
+from .config import TrainConfig
+from .data import CropSampler, load_folder
+from .tasks import STEPS
+
+
+def build_model(cfg: TrainConfig) -> torch.nn.Module:
+    return archs.build(cfg.arch, **cfg.arch_args)
+
+
+def run_dir(cfg: TrainConfig, root: str | Path = "runs") -> Path:
+    d = Path(root) / cfg.name
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def save_checkpoint(path: Path, model, optim, state: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "optim": optim.state_dict(), "state": state}, tmp)
+    tmp.replace(path)
+    weights = path.with_name("weights.safetensors")
+    tmp_w = weights.with_suffix(".tmp")
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp_w),
+              metadata={"step": str(state["step"]), "elapsed_s": f"{state['elapsed']:.0f}"})
+    tmp_w.replace(weights)
+
+
+def load_weights(model: torch.nn.Module, path: str | Path) -> None:
+    model.load_state_dict(load_file(str(path)))
+
+
+def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") -> Path:
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    out = run_dir(cfg, root)
+    (out / "config.json").write_text(json.dumps(cfg.__dict__, default=lambda o: o.__dict__,
+                                                indent=2))
+    model = build_model(cfg).to(memory_format=torch.channels_last)
+    optim = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    state = {"step": 0, "elapsed": 0.0}
+    ckpt = out / "last.pt"
+    if ckpt.exists():
+        saved = torch.load(ckpt, weights_only=True)
+        model.load_state_dict(saved["model"])
+        optim.load_state_dict(saved["optim"])
+        state = saved["state"]
+        print(f"resumed {cfg.name} at step {state['step']} ({state['elapsed'] / 60:.1f} min)")
+    elif init:
+        load_weights(model, init)
+        print(f"initialised {cfg.name} from {init}")
+
+    images = []
+    for src in cfg.data:
+        images += load_folder(src.folder, src.downscale, min_side=cfg.patch)
+    print(f"{len(images)} training images; {sum(p.numel() for p in model.parameters()):,} "
+          f"parameters", flush=True)
+    rng = np.random.default_rng(cfg.seed + state["step"])
+    sampler = CropSampler(images, cfg.patch, cfg.batch, seed=cfg.seed + state["step"])
+    step_fn = STEPS[cfg.task]
+    budget = cfg.max_minutes * 60
+    model.train()
+    t_start, t_log = time.time(), time.time()
+    base_elapsed = state["elapsed"]
+    sums: dict[str, float] = {}
+    while state["step"] < cfg.steps and state["elapsed"] < budget:
+        progress = min(1.0, max(state["step"] / cfg.steps, state["elapsed"] / budget))
+        lr = cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * progress))
+        for g in optim.param_groups:
+            g["lr"] = lr
+        batch = torch.from_numpy(sampler()).contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            loss, metrics = step_fn(model, batch, rng)
+        optim.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optim.step()
+        state["step"] += 1
+        state["elapsed"] = base_elapsed + time.time() - t_start
+        for k, v in {"loss": float(loss.detach()), **metrics}.items():
+            sums[k] = sums.get(k, 0.0) + v
+        if state["step"] % cfg.log_every == 0:
+            now = time.time()
+            avg = " ".join(f"{k}={v / cfg.log_every:.4g}" for k, v in sums.items())
+            print(f"step {state['step']} {avg} lr={lr:.2e} "
+                  f"{cfg.log_every / (now - t_log):.2f} it/s elapsed={state['elapsed'] / 60:.1f}m",
+                  flush=True)
+            sums, t_log = {}, now
+        if state["step"] % cfg.checkpoint_every == 0:
+            save_checkpoint(ckpt, model, optim, state)
+    save_checkpoint(ckpt, model, optim, state)
+    print(f"done {cfg.name}: {state['step']} steps, {state['elapsed'] / 60:.1f} min", flush=True)
+    return ckpt

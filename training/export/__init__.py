@@ -1,0 +1,69 @@
+"""Export trained models to ONNX + frozen tables + manifest under ``models/<id>/``,
+then check onnxruntime against torch."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+from app.spec.manifest import FileEntry, GraphIO, Manifest, sha256_file
+
+from ..config import TrainConfig
+from ..engine import build_model, load_weights
+from .graphs import GRAPHS, check_parity, export_graph
+from .tables import codec_tables
+
+
+def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs",
+                 models: str = "models", parity_tol: float = 2e-3) -> Path:
+    weights = Path(weights or Path(runs) / cfg.name / "weights.safetensors")
+    model = build_model(cfg)
+    load_weights(model, weights)
+    model.eval()
+    out = Path(models) / cfg.name
+    tmp = out.with_name(out.name + ".export-tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    files: dict[str, FileEntry] = {}
+    graphs: dict[str, GraphIO] = {}
+    for name, spec in GRAPHS[cfg.task].items():
+        path = tmp / f"{name}.onnx"
+        export_graph(model, spec, path)
+        err = check_parity(model, spec, path)
+        print(f"{name}: onnxruntime vs torch max abs diff {err:.2e}")
+        if err > parity_tol:
+            raise RuntimeError(f"{name}: ONNX parity {err:.2e} exceeds {parity_tol:.0e}")
+        graphs[name] = GraphIO(list(spec.inputs), list(spec.outputs))
+    params = {"architecture": cfg.arch, "arch_args": cfg.arch_args}
+    if cfg.task == "codec":
+        np.savez_compressed(tmp / "tables.npz", **codec_tables(model))
+        params.update(levels=int(model.levels), latent_channels=int(model.M),
+                      hyper_channels=int(model.N))
+    half = {k: v.detach().to(torch.float16) if v.is_floating_point() else v
+            for k, v in model.state_dict().items()}
+    save_file({k: v.contiguous() for k, v in half.items()}, str(tmp / "weights.safetensors"))
+    (tmp / "weights.safetensors").chmod(0o644)
+    for p in sorted(tmp.iterdir()):
+        if p.suffix in (".onnx", ".npz"):
+            files[p.stem] = FileEntry(p.name, sha256_file(p))
+    manifest = Manifest(id=cfg.name, task=cfg.task, title=cfg.title or cfg.name, files=files,
+                        graphs=graphs, downsample=int(getattr(model, "downsample", 1)),
+                        tile_size=GRAPHS_TILE[cfg.task][0], tile_overlap=GRAPHS_TILE[cfg.task][1],
+                        params=params)
+    manifest.save(tmp)
+    card = out / "card.md"
+    if card.exists():
+        shutil.copy2(card, tmp / "card.md")
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+    print(f"exported {cfg.name} -> {out} (model hash {manifest.model_hash()[:16]})")
+    return out
+
+
+# (tile size, overlap) used by the app for tiled inference of each task.
+GRAPHS_TILE = {"codec": (0, 0), "denoise": (512, 32), "inpaint": (512, 96)}

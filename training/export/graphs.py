@@ -1,0 +1,88 @@
+"""The ONNX graphs each task exports: which sub-module, with which inputs and outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class _Call(nn.Module):
+    """Wraps one entry point of a model so that its parameters stay registered."""
+
+    def __init__(self, model: nn.Module, select: Callable[[nn.Module], Callable]):
+        super().__init__()
+        self.model = model
+        self.select = select
+
+    def forward(self, *args):
+        return self.select(self.model)(*args)
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    select: Callable[[nn.Module], Callable]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    example: Callable[[nn.Module, int, int], tuple[torch.Tensor, ...]]
+
+    def module(self, model: nn.Module) -> nn.Module:
+        return _Call(model, self.select)
+
+
+def _img(c):
+    return lambda m, h, w: (torch.rand(1, c, h, w),)
+
+
+def _synth(m, h, w):
+    return (torch.randn(1, m.M, h // 16, w // 16) * 4,)
+
+
+GRAPHS: dict[str, dict[str, GraphSpec]] = {
+    "codec": {
+        "analysis": GraphSpec(lambda m: m.g_a, ("x",), ("y",), _img(3)),
+        "hyper_analysis": GraphSpec(
+            lambda m: m.h_a, ("y",), ("z",),
+            lambda m, h, w: (torch.randn(1, m.M, h // 16, w // 16) * 4,)),
+        "hyper_synthesis": GraphSpec(
+            lambda m: m.hyper_params, ("z_hat",), ("means", "scales"),
+            lambda m, h, w: (torch.round(torch.randn(1, m.N, h // 64, w // 64) * 2),)),
+        "synthesis": GraphSpec(lambda m: (lambda y: m.g_s(y).clamp(0, 1)), ("y_hat",), ("x_hat",),
+                               _synth),
+    },
+    "denoise": {
+        "denoise": GraphSpec(
+            lambda m: (lambda x, s: m(x, s).clamp(0, 1)), ("image", "sigma"), ("output",),
+            lambda m, h, w: (torch.rand(1, 3, h, w), torch.full((1, 1, h, w), 0.1))),
+    },
+    "inpaint": {
+        "inpaint": GraphSpec(
+            lambda m: m, ("image", "mask"), ("output",),
+            lambda m, h, w: (torch.rand(1, 3, h, w),
+                             (torch.rand(1, 1, h, w) > 0.7).float())),
+    },
+}
+
+
+def export_graph(model: nn.Module, spec: GraphSpec, path: Path) -> None:
+    axes = {name: {2: "height", 3: "width"} for name in (*spec.inputs, *spec.outputs)}
+    torch.onnx.export(spec.module(model), spec.example(model, 128, 192), str(path),
+                      input_names=list(spec.inputs), output_names=list(spec.outputs),
+                      dynamic_axes=axes, opset_version=17, dynamo=False)
+
+
+@torch.no_grad()
+def check_parity(model: nn.Module, spec: GraphSpec, path: Path) -> float:
+    """Max abs difference between torch and onnxruntime, at another size than exported."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    example = spec.example(model, 192, 256)
+    ref = spec.module(model)(*example)
+    ref = ref if isinstance(ref, (tuple, list)) else (ref,)
+    got = sess.run(list(spec.outputs), {n: t.numpy() for n, t in zip(spec.inputs, example)})
+    return max(float(np.abs(g - r.numpy()).max()) for g, r in zip(got, ref))

@@ -1,0 +1,60 @@
+"""Per-task batch preparation and losses: one function per task, one loop for all."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .data import add_noise, mask_batch
+
+
+def bits(likelihoods: dict) -> torch.Tensor:
+    """Total bits per image (B,) from the likelihoods contract."""
+    total = 0
+    for lik in likelihoods.values():
+        total = total + (-torch.log2(lik)).flatten(1).sum(1)
+    return total
+
+
+def psnr(mse: torch.Tensor) -> float:
+    return float(10 * torch.log10(1 / mse.detach().clamp_min(1e-10)).mean())
+
+
+def codec_step(model, clean: torch.Tensor, rng: np.random.Generator):
+    b, _, h, w = clean.shape
+    levels = getattr(model, "levels", 1)
+    level = torch.from_numpy(rng.integers(0, levels, size=b))
+    out = model(clean, level)
+    mse = F.mse_loss(out["x_hat"].float(), clean, reduction="none").flatten(1).mean(1)
+    if not out["likelihoods"]:
+        return mse.mean(), {"psnr": psnr(mse)}
+    bpp = bits(out["likelihoods"]) / (h * w)
+    lam = model.lambdas[level]
+    loss = (lam * 255 ** 2 * mse + bpp).mean()
+    return loss, {"psnr": psnr(mse), "bpp": float(bpp.detach().mean())}
+
+
+def denoise_step(model, clean: torch.Tensor, rng: np.random.Generator):
+    noisy, sigma = add_noise(clean.numpy(), rng)
+    noisy_t = torch.from_numpy(noisy)
+    sigma_map = torch.from_numpy(sigma)[:, None, None, None].expand(-1, 1, *clean.shape[2:])
+    out = model(noisy_t.contiguous(memory_format=torch.channels_last),
+                sigma_map.contiguous(memory_format=torch.channels_last)).float()
+    loss = F.l1_loss(out, clean)
+    mse = F.mse_loss(out.clamp(0, 1), clean, reduction="none").flatten(1).mean(1)
+    mse_in = F.mse_loss(noisy_t.clamp(0, 1), clean, reduction="none").flatten(1).mean(1)
+    return loss, {"psnr": psnr(mse), "psnr_in": psnr(mse_in)}
+
+
+def inpaint_step(model, clean: torch.Tensor, rng: np.random.Generator):
+    b, _, h, w = clean.shape
+    mask = torch.from_numpy(mask_batch(b, h, w, rng))
+    out = model(clean, mask).float()
+    hole = mask.expand_as(clean)
+    loss = (torch.abs(out - clean) * hole).sum() / hole.sum().clamp_min(1)
+    mse = F.mse_loss(out.clamp(0, 1), clean, reduction="none").flatten(1).mean(1)
+    return loss, {"psnr": psnr(mse), "hole": float(mask.mean())}
+
+
+STEPS = {"codec": codec_step, "denoise": denoise_step, "inpaint": inpaint_step}
