@@ -1,0 +1,57 @@
+"""Inpainting masks as numpy arrays: brush strokes and a coloured overlay for display.
+
+A mask is an ``HxW`` uint8 array, nonzero where the image has a hole to fill (the
+convention of :meth:`app.core.engine.Engine.inpaint`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["OVERLAY_RGBA", "empty_mask", "mask_from_pixels", "mask_overlay", "paint_stroke"]
+
+OVERLAY_RGBA = (255, 40, 40, 140)
+
+
+def empty_mask(shape: tuple[int, ...]) -> np.ndarray:
+    """An all-zero mask for an image of shape ``(H, W, ...)``."""
+    return np.zeros(shape[:2], dtype=np.uint8)
+
+
+def paint_stroke(mask: np.ndarray, x0: float, y0: float, x1: float, y1: float,
+                 radius: float, value: int = 1) -> None:
+    """Paint (in place) a round brush of ``radius`` pixels from (x0, y0) to (x1, y1)."""
+    h, w = mask.shape
+    r = max(0.5, float(radius))
+    lo_x, hi_x = int(np.floor(min(x0, x1) - r)), int(np.ceil(max(x0, x1) + r)) + 1
+    lo_y, hi_y = int(np.floor(min(y0, y1) - r)), int(np.ceil(max(y0, y1) + r)) + 1
+    lo_x, lo_y, hi_x, hi_y = max(lo_x, 0), max(lo_y, 0), min(hi_x, w), min(hi_y, h)
+    if lo_x >= hi_x or lo_y >= hi_y:
+        return
+    yy, xx = np.mgrid[lo_y:hi_y, lo_x:hi_x].astype(np.float64)
+    px, py = xx + 0.5, yy + 0.5  # pixel centres
+    dx, dy = x1 - x0, y1 - y0
+    seg2 = dx * dx + dy * dy
+    t = np.zeros_like(px) if seg2 == 0 else np.clip(((px - x0) * dx + (py - y0) * dy) / seg2,
+                                                    0.0, 1.0)
+    dist2 = (px - (x0 + t * dx)) ** 2 + (py - (y0 + t * dy)) ** 2
+    region = mask[lo_y:hi_y, lo_x:hi_x]
+    region[dist2 <= r * r] = value
+
+
+def mask_from_pixels(pixels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A mask from a loaded mask image: bright pixels (any colour channel > 127) are holes."""
+    arr = np.asarray(pixels)
+    if arr.ndim == 3:
+        arr = arr[..., :3].max(axis=2)
+    if arr.shape != tuple(shape[:2]):
+        raise ValueError(f"the mask is {arr.shape[1]}x{arr.shape[0]} but the image is "
+                         f"{shape[1]}x{shape[0]}")
+    return (arr > 127).astype(np.uint8)
+
+
+def mask_overlay(mask: np.ndarray) -> np.ndarray:
+    """``HxWx4`` RGBA: translucent red where the mask is set, transparent elsewhere."""
+    out = np.zeros(mask.shape + (4,), dtype=np.uint8)
+    out[mask > 0] = OVERLAY_RGBA
+    return out

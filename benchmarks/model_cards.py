@@ -1,0 +1,105 @@
+"""Write ``models/<id>/card.md`` for each shipped model from its training config, its
+checkpoint's metadata and the measured results of ``benchmarks/quick_eval.py``.
+
+    python benchmarks/quick_eval.py --json benchmarks/results/quick_eval.json
+    python benchmarks/model_cards.py benchmarks/results/quick_eval.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from app.spec.manifest import Manifest  # noqa: E402
+
+DATA = ("`../shared/data/train` (432 BSDS500 photos, 481x321) and `../shared/data/train_extra` "
+        "(863 ImageNet sample photos, downscaled by 2 to remove JPEG artifacts); random crops, "
+        "flips and 90-degree turns. No evaluation image was trained on.")
+
+
+def training_facts(m: Manifest) -> dict:
+    t = m.params.get("training", {})
+    return {"steps": t.get("steps", "?"), "minutes": t.get("minutes", "?")}
+
+
+def codec_results(r: dict) -> list[str]:
+    lines = ["| quality | Kodak bpp | Kodak PSNR (dB) | encode s | decode s |", "|---|---|---|---|---|"]
+    for row in r["kodak"]:
+        lines.append(f"| {row['quality']} | {row['bpp']:.3f} | {row['psnr']:.2f} | "
+                     f"{row['encode_s']:.2f} | {row['decode_s']:.2f} |")
+    lines += ["", "kodim23 alone (real file bytes):", "",
+              "| quality | bpp | PSNR (dB) |", "|---|---|---|"]
+    lines += [f"| {row['quality']} | {row['bpp']:.3f} | {row['psnr']:.2f} |"
+              for row in r["kodim23"]]
+    return lines
+
+
+def denoise_results(r: list) -> list[str]:
+    lines = ["CBSD68, Gaussian noise with a fixed seed, clipped and rounded to 8 bits:", "",
+             "| sigma | noisy PSNR | blind (estimated sigma) | known sigma | seconds / image |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {row['sigma']} | {row['psnr_noisy']:.2f} | {row['psnr_blind']:.2f} | "
+              f"{row['psnr_known_sigma']:.2f} | {row['seconds']:.2f} |" for row in r]
+    return lines
+
+
+def inpaint_results(r: dict) -> list[str]:
+    return ["Kodak with `../shared/data/kodak_masks` (whole-image RGB PSNR):", "",
+            "| holes left black | AE Studio | PSNR inside the holes | seconds / image |",
+            "|---|---|---|---|",
+            f"| {r['psnr_black_holes']:.2f} | {r['psnr']:.2f} | {r['psnr_in_holes']:.2f} | "
+            f"{r['seconds']:.2f} |"]
+
+
+def write_card(model_dir: Path, results: dict) -> Path:
+    m = Manifest.load(model_dir)
+    facts = training_facts(m)
+    config = f"training/configs/{m.id}.json"
+    cfg = json.loads((REPO / config).read_text())
+    body = {"codec": codec_results, "denoise": denoise_results,
+            "inpaint": inpaint_results}[m.task](results[m.task])
+    text = "\n".join([
+        f"# {m.id}", "", m.title, "",
+        "## Model", "",
+        f"- task: {m.task}; architecture `{m.params.get('architecture')}` "
+        f"{json.dumps(m.params.get('arch_args', {}))}",
+        f"- ONNX graphs: {', '.join(sorted(m.graphs))}; model hash `{m.model_hash()[:16]}`",
+        f"- downsampling factor {m.downsample}; tiles {m.tile_size} px with {m.tile_overlap} px "
+        "overlap" if m.tile_size else f"- downsampling factor {m.downsample}",
+        "",
+        "## Training", "",
+        f"- data: {DATA}",
+        f"- recipe: `python -m training train {config}` (seed {cfg['seed']}, patch {cfg['patch']}, "
+        f"batch {cfg['batch']}, Adam lr {cfg['lr']} with a time-based cosine decay to "
+        f"{cfg['lr_min']}), then `python -m training export {config}`",
+        f"- trained here on 2 CPU cores (no GPU), shared with other jobs: {facts['steps']} steps, "
+        f"{facts['minutes']} minutes of wall time",
+        "- continue training: `python -m training train "
+        f"{config} --init models/{m.id}/weights.safetensors`",
+        "",
+        "## Measured results", "",
+        f"Measured with `python benchmarks/quick_eval.py` (execution provider: "
+        f"{results.get('provider')}).", "",
+        *body, "",
+    ])
+    path = model_dir / "card.md"
+    path.write_text(text)
+    return path
+
+
+def main() -> int:
+    results = json.loads(Path(sys.argv[1]).read_text())
+    for d in sorted((REPO / "models").iterdir()):
+        if (d / "manifest.json").exists():
+            m = Manifest.load(d)
+            if m.task in results:
+                print(write_card(d, results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
