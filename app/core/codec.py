@@ -12,8 +12,9 @@ from PIL import Image
 from app.spec import bitstream as bsf
 
 from . import entropy
+from .hyper_fixed import VERSION as FIXED_HYPER, FixedHyperSynthesis, HyperTablesError
 from .imageio import from_rgb, max_pixels_limit, to_rgb
-from .registry import Model
+from .registry import Model, ModelIntegrityError
 from .sessions import SessionPool
 
 QUALITY_MIN, QUALITY_MAX = 1.0, 100.0
@@ -40,6 +41,17 @@ class Codec:
         sessions.registry.verify(model)
         self.tables = entropy.CodecTables(model.path("tables"))
         self.factor = model.manifest.downsample
+        # Bit-exact integer hyper-synthesis for models exported with it; older models run
+        # their float ``hyper_synthesis`` graph.
+        self.hyper_fixed: FixedHyperSynthesis | None = None
+        if model.manifest.params.get("hyper") == FIXED_HYPER:
+            if self.tables.hyper_fixed is None:
+                raise ModelIntegrityError(f"model {model.id!r}: tables.npz lacks the "
+                                          f"fixed-point hyper-synthesis its manifest names")
+            try:
+                self.hyper_fixed = FixedHyperSynthesis(self.tables.hyper_fixed)
+            except HyperTablesError as exc:
+                raise ModelIntegrityError(f"model {model.id!r}: {exc}") from None
 
     # -- encoding ---------------------------------------------------------------------------
     def analyse(self, pixels: np.ndarray) -> Analysis:
@@ -62,11 +74,11 @@ class Codec:
         (z,) = self.sessions.run(self.model, "hyper_analysis", y=y)
         med = self.tables.z_medians[None, :, None, None]
         z_sym = np.round(z - med)
-        means, scales = self._hyper(z_sym + med)
+        means, scale_idx = self._hyper(z_sym)
         y_sym = np.round(y - means)
         z_idx = np.broadcast_to(np.arange(z.shape[1])[None, :, None, None], z.shape)
         z_stream, z_esc = entropy.encode(z_sym, z_idx, self.tables.z)
-        y_stream, y_esc = entropy.encode(y_sym, self.tables.scale_indexes(scales), self.tables.y)
+        y_stream, y_esc = entropy.encode(y_sym, scale_idx, self.tables.y)
         chunks = {"ZSTR": z_stream, "ZESC": z_esc, "YSTR": y_stream, "YESC": y_esc}
         flags = bsf.FLAG_GREY if a.channels == 1 else 0
         if a.alpha is not None:
@@ -80,10 +92,10 @@ class Codec:
             pad_right=a.pad_right, latent_shapes=[y.shape[1:], z.shape[1:]], chunks=chunks,
             flags=flags))
 
-    def encode_to_size(self, pixels: np.ndarray, max_bytes: int,
+    def encode_to_size(self, image: np.ndarray | Analysis, max_bytes: int,
                        iterations: int = 14) -> tuple[bytes, float]:
         """The highest quality whose file fits in ``max_bytes`` (bisection on quality)."""
-        a = self.analyse(pixels)
+        a = image if isinstance(image, Analysis) else self.analyse(image)
         best = self.encode_analysis(a, QUALITY_MIN)
         if len(best) > max_bytes:
             raise ValueError(f"{max_bytes} bytes is too small: the lowest quality needs "
@@ -110,13 +122,10 @@ class Codec:
             raise ValueError(f"file needs model {bs.model_id!r}, this codec is {self.model.id!r}")
         self._check_geometry(bs)
         (_, yh, yw), (zc, zh, zw) = bs.latent_shapes
-        med = self.tables.z_medians[None, :, None, None]
         z_idx = np.broadcast_to(np.arange(zc)[None, :, None, None], (1, zc, zh, zw))
-        z_hat = entropy.decode(bs.chunks["ZSTR"], bs.chunks["ZESC"], z_idx,
-                               self.tables.z).astype(np.float32) + med
-        means, scales = self._hyper(z_hat)
-        y_sym = entropy.decode(bs.chunks["YSTR"], bs.chunks["YESC"],
-                               self.tables.scale_indexes(scales), self.tables.y)
+        z_sym = entropy.decode(bs.chunks["ZSTR"], bs.chunks["ZESC"], z_idx, self.tables.z)
+        means, scale_idx = self._hyper(z_sym)
+        y_sym = entropy.decode(bs.chunks["YSTR"], bs.chunks["YESC"], scale_idx, self.tables.y)
         _, inv_gain = self.tables.gain_vectors(bs.quality)
         y_hat = (y_sym.astype(np.float32) + means) * inv_gain[None, :, None, None]
         (x_hat,) = self.sessions.run(self.model, "synthesis", y_hat=y_hat)
@@ -124,9 +133,16 @@ class Codec:
         rgb = np.ascontiguousarray(rgb[:bs.height, :bs.width])
         return from_rgb(rgb, self._alpha(bs), grey=bool(bs.flags & bsf.FLAG_GREY))
 
-    def _hyper(self, z_hat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _hyper(self, z_sym: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(means, scale indexes) of the latent from the integer hyper-latent symbols.
+
+        Fixed-point models compute both exactly from the integers (identical on every
+        machine); older models run the float graph on ``z_sym + median``."""
+        if self.hyper_fixed is not None:
+            return self.hyper_fixed(z_sym)
+        z_hat = np.asarray(z_sym).astype(np.float32) + self.tables.z_medians[None, :, None, None]
         means, scales = self.sessions.run(self.model, "hyper_synthesis", z_hat=z_hat)
-        return means, scales
+        return means, self.tables.scale_indexes(scales)
 
     def _check_geometry(self, bs: bsf.Bitstream) -> None:
         f = self.factor

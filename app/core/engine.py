@@ -3,6 +3,8 @@ operations (compress, decompress, denoise, inpaint) shared by the GUI, CLI and b
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +14,7 @@ import numpy as np
 from app.spec import bitstream as bsf
 
 from . import restore
-from .codec import Codec
+from .codec import Analysis, Codec
 from .registry import Model, ModelError, ModelNotFoundError, Registry
 from .sessions import SessionPool
 
@@ -31,6 +33,8 @@ class Engine:
         self.registry = Registry(models_dir)
         self.sessions = SessionPool(self.registry, provider, threads)
         self._codecs: dict[str, Codec] = {}
+        self._analysis: tuple[tuple, Analysis] | None = None  # last image analysed
+        self._lock = threading.Lock()
 
     @property
     def provider_label(self) -> str:
@@ -65,11 +69,25 @@ class Engine:
                  target_bytes: int | None = None, model_id: str | None = None) -> CompressResult:
         codec = self.codec(model_id)
         t = time.perf_counter()
+        analysis = self._analyse(codec, pixels)
         if target_bytes is not None:
-            data, quality = codec.encode_to_size(pixels, target_bytes)
+            data, quality = codec.encode_to_size(analysis, target_bytes)
         else:
-            data = codec.encode(pixels, quality)
+            data = codec.encode_analysis(analysis, quality)
         return CompressResult(data, float(quality), time.perf_counter() - t, codec.model.id)
+
+    def _analyse(self, codec: Codec, pixels: np.ndarray) -> Analysis:
+        """The analysis transform of the last image is kept, so that trying another quality
+        (a slider move, a target-size search) costs only the entropy-coding part."""
+        arr = np.ascontiguousarray(pixels)
+        key = (codec.model.id, arr.shape, hashlib.blake2b(arr.data, digest_size=16).digest())
+        with self._lock:
+            if self._analysis is not None and self._analysis[0] == key:
+                return self._analysis[1]
+        analysis = codec.analyse(arr)
+        with self._lock:
+            self._analysis = (key, analysis)
+        return analysis
 
     def decompress(self, data: bytes) -> np.ndarray:
         codec, bs = self.codec_for(data)

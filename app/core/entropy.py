@@ -113,6 +113,12 @@ class CodecTables:
         self.z_medians = d["z_medians"].astype(np.float32)
         self.y = TableSet(d["y_pmf"], d["y_len"])
         self.z = TableSet(d["z_pmf"], d["z_len"])
+        # Fixed-point hyper-synthesis (models with params["hyper"] == "fixed-point-v1"):
+        # integer layers hs{l}_*, hyper_* parameters, scale_table_q and z_medians_q.
+        hyper_keys = [k for k in d if k.startswith(("hs", "hyper_"))
+                      or k in ("scale_table_q", "z_medians_q")]
+        self.hyper_fixed: dict[str, np.ndarray] | None = \
+            {k: d[k] for k in hyper_keys} if "hyper_frac_bits" in d else None
 
     @property
     def levels(self) -> int:

@@ -99,3 +99,41 @@ def test_denoise_and_inpaint_keep_size_and_known_pixels(tiny_engine):
     mask[20:40, 30:60] = 1
     filled = tiny_engine.inpaint(img, mask)
     np.testing.assert_array_equal(filled[mask == 0], img[mask == 0])
+
+
+def test_fixed_point_codec_decodes_with_exactly_the_encoders_indexes(tiny_engine):
+    codec = tiny_engine.codec()
+    assert codec.model.manifest.params["hyper"] == "fixed-point-v1"
+    assert codec.hyper_fixed is not None and "hyper_synthesis" not in codec.model.manifest.graphs
+    img = smooth_image(96, 160, seed=13)
+    a = codec.analyse(img)
+    gain, _ = codec.tables.gain_vectors(70)
+    (z,) = codec.sessions.run(codec.model, "hyper_analysis", y=a.y * gain[None, :, None, None])
+    z_sym = np.round(z - codec.tables.z_medians[None, :, None, None])
+    means, index = codec._hyper(z_sym)                     # what the encoder used
+    bs = bsf.unpack(codec.encode_analysis(a, 70))
+    from app.core import entropy
+    z_idx = np.broadcast_to(np.arange(z.shape[1])[None, :, None, None], z.shape)
+    decoded = entropy.decode(bs.chunks["ZSTR"], bs.chunks["ZESC"], z_idx, codec.tables.z)
+    means_d, index_d = codec._hyper(decoded)               # what the decoder derives
+    assert means_d.tobytes() == means.tobytes() and index_d.tobytes() == index.tobytes()
+    assert means.dtype == np.float32 and means.shape == (1, 12, 8, 12)   # padded to 128x192
+
+
+def test_manifest_naming_fixed_point_without_its_tables_is_refused(tiny_models, tmp_path):
+    import shutil
+
+    from app.core.engine import Engine
+    from app.core.registry import ModelIntegrityError
+    from app.spec.manifest import FileEntry, Manifest, sha256_file
+
+    d = tmp_path / "models" / "tiny-codec"
+    shutil.copytree(tiny_models / "tiny-codec", d)
+    with np.load(d / "tables.npz", allow_pickle=False) as t:
+        kept = {k: t[k] for k in t.files if not k.startswith("hs")}
+    np.savez_compressed(d / "tables.npz", **kept)
+    m = Manifest.load(d)
+    m.files["tables"] = FileEntry("tables.npz", sha256_file(d / "tables.npz"))
+    m.save(d)
+    with pytest.raises(ModelIntegrityError, match="hs0_w"):
+        Engine(models_dir=tmp_path / "models", provider="cpu").codec()

@@ -19,9 +19,10 @@ def test_every_task_exports_onnx_with_dynamic_size_and_a_verified_manifest(tiny_
             assert dims[2].dim_param and dims[3].dim_param, "height/width must be dynamic"
         assert (d / "weights.safetensors").exists()
     assert set(tasks) == {"codec", "denoise", "inpaint"}
-    assert set(tasks["codec"].graphs) == {"analysis", "hyper_analysis", "hyper_synthesis",
-                                          "synthesis"}
-    assert "tables" in tasks["codec"].files
+    # the hyper-synthesis ships as fixed-point integers in tables.npz, not as a graph
+    assert set(tasks["codec"].graphs) == {"analysis", "hyper_analysis", "synthesis"}
+    assert set(tasks["codec"].files) == {"analysis", "hyper_analysis", "synthesis", "tables"}
+    assert tasks["codec"].params["hyper"] == "fixed-point-v1"
 
 
 def test_codec_tables_are_frozen_probability_tables(tiny_models):
@@ -56,3 +57,145 @@ def test_manifest_round_trips(tiny_models):
     m = Manifest.load(d)
     again = Manifest.from_dict(json.loads((d / "manifest.json").read_text()))
     assert again.model_hash() == m.model_hash()
+
+
+# -- fixed-point hyper-synthesis ---------------------------------------------------------------
+def _tiny_codec_model(tiny_models):
+    from training.archs import build
+    from training.engine import load_weights
+
+    m = Manifest.load(tiny_models / "tiny-codec")
+    model = build(m.params["architecture"], **m.params["arch_args"])
+    load_weights(model, tiny_models.parent / "runs" / "tiny-codec" / "weights.safetensors")
+    return model.eval()
+
+
+def test_integer_convolutions_follow_torch_semantics():
+    import torch
+
+    from app.core.hyper_fixed import conv2d, conv_transpose2d
+
+    rng = np.random.default_rng(0)
+    t = torch.from_numpy
+    for h, w in [(1, 1), (2, 3), (5, 4), (7, 9)]:
+        x = rng.integers(-99, 100, (1, 6, h, w)).astype(np.float64)
+        hwc = x[0].transpose(1, 2, 0)
+        b = rng.integers(-9, 10, 5).astype(np.float64)
+        for k, s, p, op in [(5, 2, 2, 1), (3, 2, 1, 1), (4, 2, 1, 0), (5, 3, 2, 2), (3, 1, 1, 0)]:
+            wt = rng.integers(-30, 31, (6, 5, k, k)).astype(np.float64)
+            ref = torch.nn.functional.conv_transpose2d(t(x), t(wt), t(b), stride=s, padding=p,
+                                                       output_padding=op)[0].numpy()
+            got = conv_transpose2d(hwc, wt, b, s, p, op).transpose(2, 0, 1)
+            np.testing.assert_array_equal(got, ref)        # exact: small integers
+        for k in (1, 3, 5):
+            wc = rng.integers(-30, 31, (5, 6, k, k)).astype(np.float64)
+            ref = torch.nn.functional.conv2d(t(x), t(wc), t(b), padding=k // 2)[0].numpy()
+            np.testing.assert_array_equal(conv2d(hwc, wc, b, k // 2).transpose(2, 0, 1), ref)
+
+
+def test_codec_tables_hold_an_exact_integer_hyper_synthesis(tiny_models):
+    with np.load(tiny_models / "tiny-codec" / "tables.npz", allow_pickle=False) as t:
+        f = int(t["hyper_frac_bits"])
+        assert len(t["hyper_clamp"]) == 3 and list(t["hyper_leaky"]) == [41, 12]
+        for i, shape in enumerate([(8, 12, 5, 5), (12, 18, 5, 5), (24, 18, 3, 3)]):
+            w, b = t[f"hs{i}_w"], t[f"hs{i}_b"]
+            assert w.dtype == np.int32 and w.shape == shape and b.dtype == np.int64
+            assert np.abs(w).max() <= 2 ** 15 and np.abs(w).max() > 2 ** 13
+            per_out = np.abs(w.astype(np.int64)).sum(axis=(0, 2, 3) if i < 2 else (1, 2, 3))
+            assert int(per_out.max()) * int(t["hyper_clamp"][i]) + int(np.abs(b).max()) < 2 ** 52
+        np.testing.assert_array_equal(t["scale_table_q"],
+                                      np.floor(t["scale_table"] * 2.0 ** f).astype(np.int64))
+        np.testing.assert_array_equal(t["z_medians_q"],
+                                      np.round(t["z_medians"].astype(np.float64) * 2.0 ** f))
+
+
+def test_fixed_point_matches_the_float_hyper_synthesis(tiny_models):
+    import torch
+
+    from training.archs import build
+    from training.export.tables import check_hyper_fixed, codec_tables
+
+    trained = _tiny_codec_model(tiny_models)
+    with np.load(tiny_models / "tiny-codec" / "tables.npz", allow_pickle=False) as t:
+        exported = {k: t[k] for k in t.files}
+    torch.manual_seed(0)
+    fresh = build("mean_scale_hyperprior", N=32, M=48).eval()
+    for model, tables in [(trained, exported), (fresh, codec_tables(fresh))]:
+        for seed, size in [(0, (6, 8)), (1, (3, 5))]:
+            err = check_hyper_fixed(model, tables, size=size, seed=seed)
+            assert err["means"] < 5e-3 and err["scales"] < 5e-3, err
+            assert err["index_agreement"] > 0.95, err
+    # the check notices tables that no longer match the network
+    exported["hs2_w"] = -exported["hs2_w"]
+    err = check_hyper_fixed(trained, exported)
+    assert max(err["means"], err["scales"]) > 1e-2
+
+
+def test_app_and_training_fixed_point_agree_bit_for_bit(tiny_models):
+    import torch
+
+    from app.core.hyper_fixed import FixedHyperSynthesis
+    from training.archs import build
+    from training.export.tables import codec_tables, run_hyper_fixed
+
+    with np.load(tiny_models / "tiny-codec" / "tables.npz", allow_pickle=False) as t:
+        exported = {k: t[k] for k in t.files}
+    torch.manual_seed(1)
+    fresh = codec_tables(build("mean_scale_hyperprior", N=32, M=48).eval())
+    rng = np.random.default_rng(0)
+    for tables in (exported, fresh):
+        n = len(tables["z_medians_q"])
+        for z in (rng.integers(-9, 10, (1, n, 5, 7)),
+                  rng.choice([-(2 ** 31), 0, 2 ** 31 - 1], (1, n, 2, 3))):   # clamped escapes
+            app = FixedHyperSynthesis(tables).fixed(z)
+            ref = run_hyper_fixed(tables, torch.from_numpy(z))
+            for a, r in zip(app, ref):
+                np.testing.assert_array_equal(a, r.numpy())
+
+
+def test_models_without_fixed_point_hyper_keep_the_float_graph(tiny_models, tmp_path):
+    """Older codecs (no ``hyper: fixed-point-v1``) still run their hyper_synthesis graph."""
+    import shutil
+
+    from app.core.engine import Engine
+    from app.spec.manifest import FileEntry, GraphIO
+    from tests.conftest import smooth_image
+    from training.export.graphs import GraphSpec, export_graph
+
+    root = tmp_path / "models"
+    d = root / "tiny-codec"
+    shutil.copytree(tiny_models / "tiny-codec", d)
+    model = _tiny_codec_model(tiny_models)
+    spec = GraphSpec(lambda m: m.hyper_params, ("z_hat",), ("means", "scales"),
+                     lambda m, h, w: (torch_round_randn(m.N, h // 64, w // 64),))
+    export_graph(model, spec, d / "hyper_synthesis.onnx")
+    with np.load(d / "tables.npz", allow_pickle=False) as t:
+        legacy = {k: t[k] for k in t.files if not k.startswith(("hs", "hyper_"))
+                  and k not in ("scale_table_q", "z_medians_q")}
+    np.savez_compressed(d / "tables.npz", **legacy)
+    m = Manifest.load(d)
+    del m.params["hyper"]
+    m.files["hyper_synthesis"] = FileEntry("hyper_synthesis.onnx",
+                                           sha256_file(d / "hyper_synthesis.onnx"))
+    m.files["tables"] = FileEntry("tables.npz", sha256_file(d / "tables.npz"))
+    m.graphs["hyper_synthesis"] = GraphIO(["z_hat"], ["means", "scales"])
+    m.save(d)
+
+    old = Engine(models_dir=root, provider="cpu")
+    new = Engine(models_dir=tiny_models, provider="cpu")
+    assert old.codec().hyper_fixed is None and new.codec().hyper_fixed is not None
+    img = smooth_image(96, 128, seed=5)
+    out = old.decompress(old.compress(img, 70).data)
+    assert out.shape == img.shape
+    # both paths agree on the means up to the fixed-point resolution
+    z_sym = np.round(np.random.default_rng(2).normal(0, 2, (1, 8, 3, 4)))
+    m_old, i_old = old.codec()._hyper(z_sym)
+    m_new, i_new = new.codec()._hyper(z_sym)
+    assert np.abs(m_old - m_new).max() < 0.02
+    assert (i_old == i_new).mean() > 0.9
+
+
+def torch_round_randn(*shape):
+    import torch
+
+    return torch.round(torch.randn(1, *shape) * 2)

@@ -15,11 +15,12 @@ from app.spec.manifest import FileEntry, GraphIO, Manifest, sha256_file
 from ..config import TrainConfig
 from ..engine import build_model, load_weights
 from .graphs import GRAPHS, check_parity, export_graph
-from .tables import codec_tables
+from .tables import HYPER_VERSION, check_hyper_fixed, codec_tables
 
 
 def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs",
-                 models: str = "models", parity_tol: float = 2e-3) -> Path:
+                 models: str = "models", parity_tol: float = 2e-3,
+                 hyper_tol: float = 1e-2) -> Path:
     weights = Path(weights or Path(runs) / cfg.name / "weights.safetensors")
     model = build_model(cfg)
     load_weights(model, weights)
@@ -40,9 +41,17 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
         graphs[name] = GraphIO(list(spec.inputs), list(spec.outputs))
     params = {"architecture": cfg.arch, "arch_args": cfg.arch_args}
     if cfg.task == "codec":
-        np.savez_compressed(tmp / "tables.npz", **codec_tables(model))
+        tables = codec_tables(model)
+        check = check_hyper_fixed(model, tables)
+        print(f"hyper_synthesis: fixed point vs torch mean relative diff means "
+              f"{check['means']:.1e}, scales {check['scales']:.1e}; scale indexes agree "
+              f"{check['index_agreement']:.2%}")
+        if max(check["means"], check["scales"]) > hyper_tol:
+            raise RuntimeError(f"hyper_synthesis: fixed-point parity {check} exceeds "
+                               f"{hyper_tol:.0e}")
+        np.savez_compressed(tmp / "tables.npz", **tables)
         params.update(levels=int(model.levels), latent_channels=int(model.M),
-                      hyper_channels=int(model.N))
+                      hyper_channels=int(model.N), hyper=HYPER_VERSION)
     half = {k: v.detach().to(torch.float16) if v.is_floating_point() else v
             for k, v in model.state_dict().items()}
     save_file({k: v.contiguous() for k, v in half.items()}, str(tmp / "weights.safetensors"))

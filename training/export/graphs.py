@@ -42,15 +42,15 @@ def _synth(m, h, w):
     return (torch.randn(1, m.M, h // 16, w // 16) * 4,)
 
 
+# The codec's hyper-synthesis is no graph: it ships as integers in tables.npz and the app runs
+# it in exact fixed point (``tables.hyper_fixed_tables``, ``app.core.hyper_fixed``). Models
+# exported before that have a float ``hyper_synthesis`` graph, which the app still runs.
 GRAPHS: dict[str, dict[str, GraphSpec]] = {
     "codec": {
         "analysis": GraphSpec(lambda m: m.g_a, ("x",), ("y",), _img(3)),
         "hyper_analysis": GraphSpec(
             lambda m: m.h_a, ("y",), ("z",),
             lambda m, h, w: (torch.randn(1, m.M, h // 16, w // 16) * 4,)),
-        "hyper_synthesis": GraphSpec(
-            lambda m: m.hyper_params, ("z_hat",), ("means", "scales"),
-            lambda m, h, w: (torch.round(torch.randn(1, m.N, h // 64, w // 64) * 2),)),
         "synthesis": GraphSpec(lambda m: (lambda y: m.g_s(y).clamp(0, 1)), ("y_hat",), ("x_hat",),
                                _synth),
     },

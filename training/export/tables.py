@@ -2,6 +2,10 @@
 
 Every table row is a pmf over integer symbols ``-K .. K`` followed by one escape bin that
 holds the tail mass; symbols outside ``-K .. K`` are coded as the escape and stored apart.
+
+The hyper-synthesis ``h_s`` is frozen too, as integers (``hyper_fixed_tables``): the app
+evaluates it in exact fixed point (``app.core.hyper_fixed``) so that the scale indexes, which
+select the latent's tables, are bit-identical on every machine.
 """
 
 from __future__ import annotations
@@ -10,10 +14,18 @@ import math
 
 import numpy as np
 import torch
+from torch import nn
+from torch.nn import functional as F
 
 from ..archs.entropy import scale_table
 
 TAIL_MASS = 1e-7
+HYPER_VERSION = "fixed-point-v1"
+HYPER_FRAC_BITS = 12          # F: fractional bits of every activation (2**-12 ~ 2.4e-4)
+HYPER_WEIGHT_LIMIT = 2 ** 15  # |w_q| <= 2**15
+HYPER_LEAKY_SHIFT = 12        # LeakyReLU slope as num / 2**12 (0.01 -> 41/4096)
+HYPER_CLAMP_CAP = 2 ** 40     # no activation clamp above this (keeps every product tiny)
+EXACT_LIMIT = 2 ** 52         # sum|w_q| * clamp + |b_q| must stay below this
 
 
 def _pad_rows(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -62,6 +74,131 @@ def factorized_tables(bottleneck, search: float = 512.0) -> dict[str, np.ndarray
     return {"z_pmf": pmf, "z_len": lens, "z_medians": medians.astype(np.float32)}
 
 
+def _hyper_layers(h_s: nn.Sequential) -> tuple[list[nn.Module], float]:
+    """The convolutions of ``h_s`` and the slope of the LeakyReLU between them."""
+    mods = list(h_s)
+    convs = [m for m in mods if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    acts = [m for m in mods if not isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    expected = []
+    for conv in convs[:-1]:
+        expected += [conv, "leaky"]
+    expected.append(convs[-1] if convs else None)
+    got = [m if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else
+           ("leaky" if isinstance(m, nn.LeakyReLU) else m) for m in mods]
+    if got != expected:
+        raise ValueError("fixed-point export needs h_s = conv, LeakyReLU, ..., conv")
+    slopes = {float(m.negative_slope) for m in acts}
+    if len(slopes) > 1:
+        raise ValueError("fixed-point export needs one LeakyReLU slope")
+    for c in convs:
+        if c.groups != 1 or len(set(c.kernel_size)) != 1 or len(set(c.stride)) != 1 or \
+                len(set(c.padding)) != 1 or set(c.dilation) != {1} or c.bias is None or \
+                (isinstance(c, nn.Conv2d) and c.stride[0] != 1) or \
+                (isinstance(c, nn.ConvTranspose2d) and len(set(c.output_padding)) != 1):
+            raise ValueError(f"fixed-point export does not support {c}")
+    return convs, slopes.pop() if slopes else 0.0
+
+
+@torch.no_grad()
+def hyper_fixed_tables(h_s: nn.Sequential, frac_bits: int = HYPER_FRAC_BITS
+                       ) -> dict[str, np.ndarray]:
+    """Quantise ``h_s`` for exact fixed-point evaluation (see ``app.core.hyper_fixed``).
+
+    Per layer: W fractional weight bits (the most with ``|w_q| <= 2**15``), integer weights and
+    biases (bias in the accumulator scale F + W, plus ``2**(W-1)`` so the floor shift rounds),
+    and the largest input clamp A with ``max_c sum|w_q| * A + |b_q| < 2**52``.
+    """
+    convs, slope = _hyper_layers(h_s)
+    out: dict[str, np.ndarray] = {}
+    clamps = []
+    for i, c in enumerate(convs):
+        w = c.weight.detach().double().numpy()
+        b = c.bias.detach().double().numpy()
+        peak = float(np.abs(w).max())
+        shift = int(np.floor(np.log2(HYPER_WEIGHT_LIMIT / peak))) if peak > 0 else 30
+        shift = min(shift, 30)
+        while np.abs(np.round(w * 2.0 ** shift)).max() > HYPER_WEIGHT_LIMIT:
+            shift -= 1
+        if shift < 1:
+            raise ValueError(f"h_s layer {i}: weights up to {peak:g} are too large to quantise")
+        w_q = np.round(w * 2.0 ** shift).astype(np.int64)
+        b_q = np.round(b * 2.0 ** (frac_bits + shift)).astype(np.int64) + 2 ** (shift - 1)
+        transposed = isinstance(c, nn.ConvTranspose2d)
+        per_out = np.abs(w_q).sum(axis=(0, 2, 3) if transposed else (1, 2, 3))
+        budget = EXACT_LIMIT - 1 - int(np.abs(b_q).max())
+        clamp = min(HYPER_CLAMP_CAP, budget // max(int(per_out.max()), 1))
+        if clamp < 2 ** (frac_bits + 8):
+            raise ValueError(f"h_s layer {i}: activations would be clamped below 256")
+        assert int(per_out.max()) * clamp + int(np.abs(b_q).max()) < EXACT_LIMIT
+        clamps.append(clamp)
+        out[f"hs{i}_w"] = w_q.astype(np.int32)
+        out[f"hs{i}_b"] = b_q
+        out[f"hs{i}_shift"] = np.array(shift, np.int64)
+        out[f"hs{i}_geom"] = np.array(
+            [int(transposed), c.stride[0], c.padding[0],
+             c.output_padding[0] if transposed else 0], np.int64)
+    out["hyper_frac_bits"] = np.array(frac_bits, np.int64)
+    out["hyper_clamp"] = np.array(clamps, np.int64)
+    out["hyper_leaky"] = np.array([round(slope * 2 ** HYPER_LEAKY_SHIFT), HYPER_LEAKY_SHIFT],
+                                  np.int64)
+    return out
+
+
+@torch.no_grad()
+def run_hyper_fixed(tables: dict[str, np.ndarray], z_sym: torch.Tensor
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed-point h_s of ``tables`` with torch (float64 holding integers, exact by the
+    export's bound): integer (means_q, scales_q) for integer symbols ``z_sym`` (1, N, h, w).
+
+    The training side's own implementation of the rules ``app.core.hyper_fixed`` follows (the
+    training package does not import the app's core); the tests check that both agree bit for
+    bit."""
+    f = int(tables["hyper_frac_bits"])
+    clamp = [float(a) for a in tables["hyper_clamp"]]
+    num, shift = (int(v) for v in tables["hyper_leaky"])
+    med = torch.from_numpy(tables["z_medians_q"].astype(np.float64))[None, :, None, None]
+    x = (z_sym.double().clamp(-2.0 ** 31, 2.0 ** 31) * 2.0 ** f + med).clamp(-clamp[0], clamp[0])
+    for i in range(len(clamp)):
+        w = torch.from_numpy(tables[f"hs{i}_w"].astype(np.float64))
+        b = torch.from_numpy(tables[f"hs{i}_b"].astype(np.float64))
+        transposed, stride, pad, out_pad = (int(v) for v in tables[f"hs{i}_geom"])
+        if transposed:
+            x = F.conv_transpose2d(x, w, b, stride=stride, padding=pad, output_padding=out_pad)
+        else:
+            x = F.conv2d(x, w, b, stride=stride, padding=pad)
+        x = torch.floor(x * 2.0 ** -int(tables[f"hs{i}_shift"]))
+        if i < len(clamp) - 1:
+            x = x.clamp(-clamp[i + 1], clamp[i + 1])
+            x = torch.where(x < 0, torch.floor(x * (num * 2.0 ** -shift)), x)
+    scales_q, means_q = x.chunk(2, dim=1)
+    return means_q, scales_q
+
+
+@torch.no_grad()
+def check_hyper_fixed(model, tables: dict[str, np.ndarray], size: tuple[int, int] = (6, 8),
+                      seed: int = 0) -> dict[str, float]:
+    """Compare the fixed-point h_s with the float torch h_s on random hyper-latents.
+
+    Returns the mean absolute differences of means and scales relative to the mean magnitude
+    of the float values, and the fraction of scale indexes that agree."""
+    unit = 2.0 ** -int(tables["hyper_frac_bits"])
+    g = torch.Generator().manual_seed(seed)
+    z_sym = torch.round(torch.randn(1, model.N, *size, generator=g, dtype=torch.float64) * 2)
+    med = torch.from_numpy(tables["z_medians_q"] * unit)
+    z_hat = (z_sym + med[None, :, None, None]).float()
+    ref_means, ref_scales = (t.double().numpy() for t in model.hyper_params(z_hat))
+    means_q, scales_q = (t.numpy() for t in run_hyper_fixed(tables, z_sym))
+    top = len(tables["scale_table"]) - 1
+    idx = np.minimum(np.searchsorted(tables["scale_table_q"], scales_q, side="left"), top)
+    ref_idx = np.minimum(np.searchsorted(tables["scale_table"], ref_scales, side="left"), top)
+
+    def rel(got, ref):
+        return float(np.abs(got - ref).mean() / max(np.abs(ref).mean(), 1e-3))
+
+    return {"means": rel(means_q * unit, ref_means), "scales": rel(scales_q * unit, ref_scales),
+            "index_agreement": float((idx == ref_idx).mean())}
+
+
 def codec_tables(model) -> dict[str, np.ndarray]:
     tables = {
         "gains": torch.exp(model.log_gain).detach().double().numpy(),
@@ -70,4 +207,10 @@ def codec_tables(model) -> dict[str, np.ndarray]:
     }
     tables.update(gaussian_tables())
     tables.update(factorized_tables(model.entropy_bottleneck))
+    tables.update(hyper_fixed_tables(model.h_s))
+    f = int(tables["hyper_frac_bits"])
+    # floor: scale_table[i] >= s_q / 2**F  <=>  floor(scale_table[i] * 2**F) >= s_q
+    tables["scale_table_q"] = np.floor(tables["scale_table"] * 2.0 ** f).astype(np.int64)
+    tables["z_medians_q"] = np.round(tables["z_medians"].astype(np.float64) * 2.0 ** f
+                                     ).astype(np.int64)
     return tables
