@@ -199,3 +199,9 @@ def torch_round_randn(*shape):
     import torch
 
     return torch.round(torch.randn(1, *shape) * 2)
+
+
+def test_manifest_records_how_the_model_was_trained(tiny_models):
+    rec = Manifest.load(tiny_models / "tiny-denoise").params["training"]
+    assert rec["steps"] == 2 and rec["minutes"] >= 0 and rec["seed"] == 0
+    assert rec["config"].endswith("tiny-denoise.json")

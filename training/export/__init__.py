@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import safe_open
 from safetensors.torch import save_file
 
 from app.spec.manifest import FileEntry, GraphIO, Manifest, sha256_file
@@ -16,6 +17,16 @@ from ..config import TrainConfig
 from ..engine import build_model, load_weights
 from .graphs import GRAPHS, check_parity, export_graph
 from .tables import HYPER_VERSION, check_hyper_fixed, codec_tables
+
+
+def training_record(weights: Path, cfg: TrainConfig) -> dict:
+    """Steps and wall time the checkpoint records, with the config that produced it."""
+    with safe_open(str(weights), framework="pt") as f:
+        meta = f.metadata() or {}
+    minutes = float(meta.get("elapsed_s", "nan")) / 60
+    return {"steps": int(meta.get("step", -1)), "minutes": round(minutes, 1),
+            "config": f"training/configs/{cfg.name}.json", "seed": cfg.seed,
+            "data": [d.folder for d in cfg.data]}
 
 
 def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs",
@@ -39,7 +50,8 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
         if err > parity_tol:
             raise RuntimeError(f"{name}: ONNX parity {err:.2e} exceeds {parity_tol:.0e}")
         graphs[name] = GraphIO(list(spec.inputs), list(spec.outputs))
-    params = {"architecture": cfg.arch, "arch_args": cfg.arch_args}
+    params = {"architecture": cfg.arch, "arch_args": cfg.arch_args,
+              "training": training_record(weights, cfg)}
     if cfg.task == "codec":
         tables = codec_tables(model)
         check = check_hyper_fixed(model, tables)
