@@ -64,10 +64,84 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("inpaint", parents=[common, out], help="fill the holes given by a mask")
     i.add_argument("input", type=Path)
     i.add_argument("--mask", type=Path, required=True, help="mask image, white = hole")
+    add_batch_parser(sub, common)
     m = sub.add_parser("demo", parents=[common], help="run every job on the bundled sample")
     m.add_argument("image", nargs="?", type=Path, help="another image to use")
     sub.add_parser("gui", help="open the desktop app (optionally on FILE)")
     return p
+
+
+BATCH_EPILOG = """\
+The output folder mirrors the input folder (its subfolders too with --recursive); it must not
+be the input folder or inside it, and nothing is written into the input folder. Output names:
+compress -> <stem>.aei, decompress -> <stem>.png, denoise and inpaint -> <stem>.png. Each output
+is written to a temporary file and renamed into place, so an interrupted run leaves no partial
+output; run again with --skip-existing to continue where it stopped.
+
+A file that cannot be processed (corrupt, not an image, too many pixels, mask missing) is
+recorded in the report with its error and the batch goes on.
+
+exit status: 0 every file succeeded (or was skipped), 3 some files failed (see --report),
+1 the batch could not start, 130 interrupted.
+See docs/batch.md."""
+
+
+def add_batch_parser(sub, common) -> None:
+    b = sub.add_parser("batch", parents=[common], help="run a task over every image of a folder",
+                       description="Run compress, decompress, denoise or inpaint over a folder.",
+                       epilog=BATCH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    b.add_argument("input_dir", metavar="IN_DIR", help="input folder (or URL with --engine ray)")
+    b.add_argument("output_dir", metavar="OUT_DIR", help="output folder, created if needed")
+    b.add_argument("--task", required=True, choices=["denoise", "inpaint", "compress",
+                                                     "decompress"])
+    b.add_argument("--recursive", action="store_true", help="also process subfolders")
+    b.add_argument("--masks", metavar="DIR", help="inpaint: masks folder mirroring IN_DIR "
+                   "(same relative path and stem, any image extension; white = hole)")
+    b.add_argument("-q", "--quality", type=parse_quality, default=75.0,
+                   help="compress: 1..100 (default 75)")
+    b.add_argument("--sigma", type=float, help="denoise: noise level (default: estimated)")
+    b.add_argument("--model", help="model id (default: the installed model for the task)")
+    b.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="inference workers, each with its own model sessions (default 1)")
+    b.add_argument("--skip-existing", action="store_true",
+                   help="skip files whose output exists (continue an interrupted run)")
+    b.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    b.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    b.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local threads (default) or Ray Data")
+    b.add_argument("--ray-address", metavar="ADDR",
+                   help="Ray cluster to use (ray://host:10001 or auto; default: a local one)")
+
+
+def cmd_batch(args) -> int:
+    from app.core.batch import BatchOptions, TextProgress, run_batch
+    from app.core.sessions import runtime_conflict
+
+    conflict = runtime_conflict()
+    if conflict:
+        print(f"aestudio: warning: {conflict}", file=sys.stderr)
+    if args.ray_address and args.engine != "ray":
+        raise ValueError("--ray-address needs --engine ray")
+    opts = BatchOptions(task=args.task, input_dir=args.input_dir, output_dir=args.output_dir,
+                        recursive=args.recursive, masks=args.masks, quality=args.quality,
+                        sigma=args.sigma, model=args.model, jobs=args.jobs,
+                        skip_existing=args.skip_existing, force=args.force,
+                        models_dir=args.models, provider=args.provider)
+    progress = TextProgress(sys.stderr)
+    report = run_batch(opts, args.engine, on_progress=progress, report=args.report,
+                       ray_address=args.ray_address)
+    if not report.files:
+        print(f"aestudio: warning: no input files found in {args.input_dir}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_dict(), default=str))
+    else:
+        print(report.summary())
+    for f in report.failures():
+        error = str(f.error)
+        name = f.relative.rsplit("/", 1)[-1]
+        error = error[len(name) + 2:] if error.startswith(f"{name}: ") else error
+        print(f"aestudio: failed: {f.relative}: {error}", file=sys.stderr)
+    return report.exit_code
 
 
 def _engine(args):
@@ -147,7 +221,7 @@ def cmd_demo(args) -> int:
 
 
 COMMANDS = {"models": cmd_models, "compress": cmd_job, "decompress": cmd_job,
-            "denoise": cmd_job, "inpaint": cmd_job, "demo": cmd_demo}
+            "denoise": cmd_job, "inpaint": cmd_job, "demo": cmd_demo, "batch": cmd_batch}
 
 
 def main(argv: list[str] | None = None) -> int:

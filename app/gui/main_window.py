@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.core.imageio import atomic_write_bytes, load_image, save_image
 from app.core.jobs import read_aei
 
+from .batch_dialog import BatchDialog, dropped_folder, engine_settings
 from .controller import Controller
 from .files import (
     AEI_FILTER,
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self._aei_data: bytes | None = None
         self._mask: np.ndarray | None = None
         self._model_ids: dict[str, str] = {}
+        self.batch_dialog: BatchDialog | None = None
 
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
@@ -122,6 +124,8 @@ class MainWindow(QMainWindow):
         self.save_image_action = self._action("Save &decoded image…", self.save_result_dialog,
                                               QKeySequence.StandardKey.SaveAs,
                                               "Save the image shown on the right", "Ctrl+Shift+S")
+        self.batch_action = self._action("&Batch…", self.open_batch_dialog, "Ctrl+B",
+                                         "Run a task over a whole folder")
         self.load_mask_action = self._action("Load &mask…", self.load_mask_dialog, None,
                                              "Load an inpainting mask (white = hole)")
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit,
@@ -131,6 +135,7 @@ class MainWindow(QMainWindow):
         for action in (self.open_action, self.save_aei_action, self.save_image_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
+        file_menu.addAction(self.batch_action)
         file_menu.addAction(self.load_mask_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -364,9 +369,22 @@ class MainWindow(QMainWindow):
         if path:
             self.load_mask(path)
 
+    def open_batch_dialog(self, folder: str | Path | None = None) -> BatchDialog:
+        """Show the batch dialog (one per window), on ``folder`` when given."""
+        if self.batch_dialog is None:
+            models, provider = engine_settings(self.engine)
+            self.batch_dialog = BatchDialog(self, models_dir=models, provider=provider)
+        if folder is not None and not self.batch_dialog.is_running:
+            self.batch_dialog.set_input(folder)
+        self.batch_dialog.show()
+        self.batch_dialog.raise_()
+        self.batch_dialog.activateWindow()
+        return self.batch_dialog
+
     # ================================================================ drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if dropped_path(event.mimeData()) is not None:
+        mime = event.mimeData()
+        if dropped_path(mime) is not None or dropped_folder(mime) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -376,6 +394,11 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:
         path = dropped_path(event.mimeData())
+        folder = dropped_folder(event.mimeData()) if path is None else None
+        if folder is not None:  # a folder: the batch dialog on it
+            event.acceptProposedAction()
+            self.open_batch_dialog(folder)
+            return
         if path is None:
             event.ignore()
             return
@@ -505,6 +528,8 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model {self._model_id(task)} · {provider}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.batch_dialog is not None:
+            self.batch_dialog.close()
         self.controller.shutdown(10000)
         super().closeEvent(event)
 

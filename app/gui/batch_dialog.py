@@ -1,0 +1,338 @@
+"""The batch dialog: a task over a whole folder, with a progress bar, cancel and "Open output
+folder" at the end. Opened by File ▸ Batch… or by dropping a folder on the main window.
+
+The work is :class:`app.core.batch.BatchRunner` (the runner of ``aestudio batch``) in a
+:class:`QThread`; its progress callbacks arrive here as queued signals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QObject, QThread, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.batch import (
+    BatchOptions,
+    BatchProgress,
+    BatchReport,
+    BatchRunner,
+    default_threads,
+    describe_error,
+)
+
+__all__ = ["BatchDialog", "BatchThread", "dropped_folder"]
+
+TASK_LABELS = {"denoise": "Denoise", "inpaint": "Inpaint (masks folder)",
+               "compress": "Compress to .aei", "decompress": "Decompress .aei"}
+
+
+def dropped_folder(mime: QMimeData) -> Path | None:
+    """The first local folder among the URLs of a drag, else None."""
+    if not mime.hasUrls():
+        return None
+    for url in mime.urls():
+        if url.isLocalFile() and Path(url.toLocalFile()).is_dir():
+            return Path(url.toLocalFile())
+    return None
+
+
+def engine_settings(engine: Any) -> tuple[str | None, str | None]:
+    """(models folder, provider) of an :class:`~app.core.engine.Engine`, for the batch's own
+    engines; None where the engine does not say (defaults then apply)."""
+    registry = getattr(engine, "registry", None)
+    models = str(registry.root) if registry is not None else None
+    providers = getattr(getattr(engine, "sessions", None), "providers", None) or []
+    provider = None
+    if providers:
+        provider = "cuda" if providers[0].startswith("CUDA") else "cpu"
+    return models, provider
+
+
+class BatchThread(QThread):
+    """Runs one batch; ``progressed`` / ``finished_report`` / ``failed`` are queued to the GUI."""
+
+    progressed = Signal(object)        # BatchProgress
+    finished_report = Signal(object)   # BatchReport
+    failed = Signal(str)
+
+    def __init__(self, opts: BatchOptions, engine_factory: Callable[[int], Any] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = BatchRunner(opts, engine_factory=engine_factory,
+                                  on_progress=self.progressed.emit)
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    def run(self) -> None:  # noqa: D401 - Qt override, runs in the thread
+        try:
+            report = self.runner.run()
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog
+            self.failed.emit(describe_error(exc))
+        else:
+            self.finished_report.emit(report)
+
+
+class BatchDialog(QDialog):
+    """Pick folders and a task, start, watch, cancel, open the output folder."""
+
+    finished_batch = Signal(object)    # BatchReport, or None when the batch could not run
+
+    def __init__(self, parent: QWidget | None = None, *, models_dir: str | None = None,
+                 provider: str | None = None,
+                 engine_factory: Callable[[int], Any] | None = None,
+                 input_dir: str | Path | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Batch")
+        self.models_dir = models_dir
+        self.provider = provider
+        self.engine_factory = engine_factory
+        self.batch_thread: BatchThread | None = None
+        self.report: BatchReport | None = None
+        self.last_error: str | None = None
+        self._output_edited = False
+        self._build()
+        if input_dir is not None:
+            self.set_input(input_dir)
+        self._on_task_changed()
+        self.resize(620, 460)
+
+    # ------------------------------------------------------------------ widgets
+    def _folder_row(self, edit: QLineEdit, title: str) -> QWidget:
+        row = QWidget(self)
+        lay = QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(edit, 1)
+        button = QPushButton("Browse…", row)
+        button.clicked.connect(lambda: self._browse(edit, title))
+        lay.addWidget(button)
+        return row
+
+    def _build(self) -> None:
+        self.input_edit = QLineEdit(self)
+        self.output_edit = QLineEdit(self)
+        self.masks_edit = QLineEdit(self)
+        self.output_edit.textEdited.connect(lambda _t: setattr(self, "_output_edited", True))
+        self.input_edit.editingFinished.connect(lambda: self._suggest_output())
+        self.task_combo = QComboBox(self)
+        for task, label in TASK_LABELS.items():
+            self.task_combo.addItem(label, task)
+        self.task_combo.currentIndexChanged.connect(self._on_task_changed)
+        self.recursive_check = QCheckBox("Include subfolders (mirrored in the output)", self)
+        self.skip_check = QCheckBox("Skip files whose output exists (continue a batch)", self)
+        self.skip_check.setChecked(True)
+        self.quality_spin = QDoubleSpinBox(self)
+        self.quality_spin.setRange(1, 100)
+        self.quality_spin.setValue(75)
+        self.jobs_spin = QSpinBox(self)
+        self.jobs_spin.setRange(1, max(1, default_threads(1)))
+        self.jobs_spin.setToolTip("Inference workers, each with its own model sessions")
+
+        form = QFormLayout()
+        self.input_row = self._folder_row(self.input_edit, "Input folder")
+        self.output_row = self._folder_row(self.output_edit, "Output folder")
+        form.addRow("Input folder", self.input_row)
+        form.addRow("Output folder", self.output_row)
+        form.addRow("Task", self.task_combo)
+        self.masks_row = self._folder_row(self.masks_edit, "Masks folder")
+        form.addRow("Masks folder", self.masks_row)
+        form.addRow("Quality", self.quality_spin)
+        form.addRow("Workers", self.jobs_spin)
+        form.addRow("", self.recursive_check)
+        form.addRow("", self.skip_check)
+
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.status_label = QLabel("Choose an input folder, an output folder and a task.", self)
+        self.status_label.setWordWrap(True)
+        self.log = QPlainTextEdit(self)
+        self.log.setReadOnly(True)
+        self.log.setPlaceholderText("Files that could not be processed are listed here.")
+
+        self.start_button = QPushButton("Start", self)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.open_button = QPushButton("Open output folder", self)
+        self.close_button = QPushButton("Close", self)
+        self.start_button.setDefault(True)
+        self.cancel_button.setEnabled(False)
+        self.open_button.setEnabled(False)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.open_button.clicked.connect(self.open_output_folder)
+        self.close_button.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.close_button)
+
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.progress_bar)
+        lay.addWidget(self.status_label)
+        lay.addWidget(self.log, 1)
+        lay.addLayout(buttons)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def task(self) -> str:
+        return self.task_combo.currentData()
+
+    def set_task(self, task: str) -> None:
+        self.task_combo.setCurrentIndex(list(TASK_LABELS).index(task))
+
+    @property
+    def is_running(self) -> bool:
+        return self.batch_thread is not None and self.batch_thread.isRunning()
+
+    def set_input(self, folder: str | Path) -> None:
+        self.input_edit.setText(str(folder))
+        self._suggest_output()
+
+    def set_output(self, folder: str | Path) -> None:
+        self.output_edit.setText(str(folder))
+        self._output_edited = True
+
+    def _suggest_output(self) -> None:
+        """A sibling of the input folder named after the task, until the user picks one."""
+        text = self.input_edit.text().strip()
+        if not text or self._output_edited:
+            return
+        src = Path(text)
+        self.output_edit.setText(str(src.with_name(f"{src.name}_{self.task}")))
+
+    def _on_task_changed(self, *_args) -> None:
+        task = self.task
+        self.masks_row.setEnabled(task == "inpaint")
+        self.quality_spin.setEnabled(task == "compress")
+        self._suggest_output()
+
+    def _browse(self, edit: QLineEdit, title: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, title, edit.text())
+        if folder:
+            edit.setText(folder)
+            if edit is self.input_edit:
+                self._suggest_output()
+            elif edit is self.output_edit:
+                self._output_edited = True
+
+    def options(self) -> BatchOptions:
+        return BatchOptions(task=self.task, input_dir=self.input_edit.text().strip(),
+                            output_dir=self.output_edit.text().strip(),
+                            recursive=self.recursive_check.isChecked(),
+                            masks=self.masks_edit.text().strip() or None,
+                            quality=self.quality_spin.value(), jobs=self.jobs_spin.value(),
+                            skip_existing=self.skip_check.isChecked(),
+                            models_dir=self.models_dir, provider=self.provider)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        for w in (self.input_row, self.output_row, self.masks_row, self.task_combo,
+                  self.recursive_check, self.skip_check, self.quality_spin, self.jobs_spin):
+            w.setEnabled(not running)
+        if not running:
+            self._on_task_changed()
+
+    # ------------------------------------------------------------------ actions
+    def start(self) -> bool:
+        """Start the batch; False (with the reason shown) when it cannot start."""
+        if self.is_running:
+            return False
+        opts = self.options()
+        if not opts.input_dir or not opts.output_dir:
+            self._show_error("Choose an input folder and an output folder first.")
+            return False
+        self.report = None
+        self.last_error = None
+        self.log.clear()
+        self.open_button.setEnabled(False)
+        self.progress_bar.setRange(0, 0)  # busy until the first file is counted
+        self.status_label.setText("Starting…")
+        self.batch_thread = BatchThread(opts, self.engine_factory, self)
+        self.batch_thread.progressed.connect(self._on_progress)
+        self.batch_thread.finished_report.connect(self._on_finished)
+        self.batch_thread.failed.connect(self._on_failed)
+        self._set_running(True)
+        self.batch_thread.start()
+        return True
+
+    def cancel(self) -> None:
+        if self.batch_thread is not None:
+            self.cancel_button.setEnabled(False)
+            self.status_label.setText("Cancelling… (files being written are completed)")
+            self.batch_thread.cancel()
+
+    def open_output_folder(self) -> bool:
+        folder = self.output_edit.text().strip()
+        if not folder:
+            return False
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(folder).resolve())))
+
+    def wait_done(self, timeout_ms: int = 30000) -> bool:
+        """Wait for the batch thread to end (tests, closing)."""
+        return self.batch_thread is None or self.batch_thread.wait(timeout_ms)
+
+    # ------------------------------------------------------------------ reactions
+    def _on_progress(self, p: BatchProgress) -> None:
+        if p.total:
+            self.progress_bar.setRange(0, p.total)
+            self.progress_bar.setValue(p.done)
+        eta = "" if p.eta is None else f" · about {int(p.eta) // 60}:{int(p.eta) % 60:02d} left"
+        failed = f" · {p.failed} failed" if p.failed else ""
+        self.status_label.setText(f"{p.done} / {p.total} · {p.rate:.2f} images/s{eta}{failed}"
+                                  + (f"\n{p.current}" if p.current else ""))
+
+    def _on_finished(self, report: BatchReport) -> None:
+        self.report = report
+        self._set_running(False)
+        total = max(1, len(report.files))
+        self.progress_bar.setRange(0, total)
+        self.progress_bar.setValue(total if not report.cancelled else
+                                   total - sum(f.note == "cancelled" for f in report.files))
+        self.status_label.setText(report.summary().replace(f"{report.task}: ", "Done: ", 1)
+                                  if not report.cancelled else
+                                  "Cancelled. " + report.summary().split(": ", 1)[1])
+        for f in report.failures():
+            self.log.appendPlainText(f"{f.relative}: {f.error}")
+        self.open_button.setEnabled(True)
+        self.finished_batch.emit(report)
+
+    def _on_failed(self, message: str) -> None:
+        self._set_running(False)
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self._show_error(message)
+        self.finished_batch.emit(None)
+
+    def _show_error(self, message: str) -> None:
+        self.last_error = message
+        self.status_label.setText(f"Cannot run the batch: {message}")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.is_running:
+            self.cancel()
+            self.wait_done(60000)
+        super().closeEvent(event)

@@ -1,0 +1,40 @@
+"""Helpers of the batch tests: tiny photo folders, tree hashes and listings."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tests.conftest import smooth_image
+
+
+def write_photo(path: Path, seed: int = 0, size: tuple[int, int] = (40, 48)) -> Path:
+    """A small photo-like image (``size`` = height, width) at ``path`` (format by suffix)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(smooth_image(*size, seed=seed)).save(path)
+    return path
+
+
+def write_mask(path: Path, size: tuple[int, int] = (40, 48)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arr = np.zeros(size, np.uint8)
+    arr[8:20, 10:30] = 255
+    Image.fromarray(arr).save(path)
+    return path
+
+
+def tree(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root`` (hidden ones included), by relative path."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            out[p.relative_to(root).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def temp_files(root: Path) -> list[Path]:
+    """Leftover temporary files of atomic writes under ``root``."""
+    return [p for p in root.rglob("*") if p.name.endswith(".part") or p.name.startswith(".")]
