@@ -4,6 +4,7 @@ and back.  Quality (1..100) selects interpolated gain vectors; nothing else depe
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,8 +14,8 @@ from app.spec import bitstream as bsf
 
 from . import entropy
 from .hyper_fixed import VERSION as FIXED_HYPER, FixedHyperSynthesis, HyperTablesError
-from .imageio import from_rgb, max_pixels_limit, to_rgb
-from .registry import Model, ModelIntegrityError
+from .imageio import _DECODE_ERRORS, PixelLimitError, from_rgb, max_pixels_limit, to_rgb
+from .registry import Model, ModelError, ModelIntegrityError
 from .sessions import SessionPool
 
 QUALITY_MIN, QUALITY_MAX = 1.0, 100.0
@@ -39,7 +40,13 @@ class Codec:
         self.model = model
         self.sessions = sessions
         sessions.registry.verify(model)
-        self.tables = entropy.CodecTables(model.path("tables"))
+        try:
+            self.tables = entropy.CodecTables(model.path("tables"))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            # e.g. a pickled object array: refused by np.load(allow_pickle=False), never run
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise ModelIntegrityError(f"model {model.id!r}: {model.path('tables')} cannot be "
+                                      f"read ({reason})") from None
         self.factor = model.manifest.downsample
         # Bit-exact integer hyper-synthesis for models exported with it; older models run
         # their float ``hyper_synthesis`` graph.
@@ -59,6 +66,8 @@ class Codec:
         channels = 1 if pixels.ndim == 2 else pixels.shape[2]
         rgb, alpha = to_rgb(pixels)
         pb, pr = -h % self.factor, -w % self.factor
+        if (h + pb) * (w + pr) > 2 * max_pixels_limit():
+            raise PixelLimitError(self._padded_message(w, h))
         x = np.pad(rgb, ((0, pb), (0, pr), (0, 0)), mode="edge")
         x = x.astype(np.float32).transpose(2, 0, 1)[None] / 255.0
         (y,) = self.sessions.run(self.model, "analysis", x=x)
@@ -119,7 +128,7 @@ class Codec:
     def decode(self, data: bytes | bsf.Bitstream) -> np.ndarray:
         bs = data if isinstance(data, bsf.Bitstream) else bsf.unpack(data)
         if bs.model_id != self.model.id:
-            raise ValueError(f"file needs model {bs.model_id!r}, this codec is {self.model.id!r}")
+            raise ModelError(f"file needs model {bs.model_id!r}, this codec is {self.model.id!r}")
         self._check_geometry(bs)
         (_, yh, yw), (zc, zh, zw) = bs.latent_shapes
         z_idx = np.broadcast_to(np.arange(zc)[None, :, None, None], (1, zc, zh, zw))
@@ -129,7 +138,10 @@ class Codec:
         _, inv_gain = self.tables.gain_vectors(bs.quality)
         y_hat = (y_sym.astype(np.float32) + means) * inv_gain[None, :, None, None]
         (x_hat,) = self.sessions.run(self.model, "synthesis", y_hat=y_hat)
-        rgb = np.clip(np.round(x_hat[0].transpose(1, 2, 0) * 255), 0, 255).astype(np.uint8)
+        # extreme escaped symbols in a damaged file can overflow the float synthesis: a NaN has
+        # no defined uint8 value, so it becomes 0 (valid files never produce one)
+        x_hat = np.nan_to_num(x_hat[0], nan=0.0)
+        rgb = np.clip(np.round(x_hat.transpose(1, 2, 0) * 255), 0, 255).astype(np.uint8)
         rgb = np.ascontiguousarray(rgb[:bs.height, :bs.width])
         return from_rgb(rgb, self._alpha(bs), grey=bool(bs.flags & bsf.FLAG_GREY))
 
@@ -149,6 +161,9 @@ class Codec:
         if bs.width * bs.height > max_pixels_limit():
             raise bsf.CorruptFileError(f"image size {bs.width}x{bs.height} exceeds the pixel "
                                        f"limit ({max_pixels_limit()} pixels)")
+        # the networks run on the padded image: a thin image pads up to 64 times its area
+        if -(-bs.height // f) * f * (-(-bs.width // f) * f) > 2 * max_pixels_limit():
+            raise bsf.CorruptFileError(self._padded_message(bs.width, bs.height))
         hp, wp = bs.height + bs.pad_bottom, bs.width + bs.pad_right
         m = self.tables.gains.shape[1]
         n = len(self.tables.z)
@@ -161,15 +176,29 @@ class Codec:
             raise bsf.CorruptFileError(f"missing chunks: {', '.join(sorted(missing))}")
         if bool(bs.flags & bsf.FLAG_ALPHA) != ("ALPH" in bs.chunks):
             raise bsf.CorruptFileError("alpha flag and alpha chunk disagree")
+        grey, alpha = bool(bs.flags & bsf.FLAG_GREY), bool(bs.flags & bsf.FLAG_ALPHA)
+        if (grey and alpha) or bs.channels != (4 if alpha else 1 if grey else 3):
+            raise bsf.CorruptFileError(f"channel count {bs.channels} and flags {bs.flags:#x} "
+                                       f"disagree")
+
+    def _padded_message(self, w: int, h: int) -> str:
+        f = self.factor
+        wp, hp = -(-w // f) * f, -(-h // f) * f
+        return (f"image size {w}x{h} is coded as {wp}x{hp} = {wp * hp:,} pixels, more than "
+                f"twice the pixel limit ({max_pixels_limit():,} pixels; set "
+                f"AESTUDIO_MAX_PIXELS to change it)")
 
     @staticmethod
     def _alpha(bs: bsf.Bitstream) -> np.ndarray | None:
         if "ALPH" not in bs.chunks:
             return None
         try:
-            with Image.open(io.BytesIO(bs.chunks["ALPH"])) as im:
+            with Image.open(io.BytesIO(bs.chunks["ALPH"]), formats=["PNG"]) as im:
                 if im.size != (bs.width, bs.height) or im.mode != "L":
                     raise bsf.CorruptFileError("alpha plane has the wrong size or mode")
                 return np.asarray(im)
-        except (OSError, SyntaxError) as exc:
-            raise bsf.CorruptFileError(f"alpha plane is damaged: {exc}") from exc
+        except bsf.CorruptFileError:
+            raise
+        except _DECODE_ERRORS as exc:    # Pillow's errors, decompression bombs included
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise bsf.CorruptFileError(f"alpha plane is damaged: {reason}") from exc

@@ -69,13 +69,10 @@ def decode(stream: bytes, escapes: bytes, indexes: np.ndarray, tables: TableSet)
     """Inverse of :func:`encode`; returns int64 symbols with the shape of ``indexes``."""
     if len(stream) % 4:
         raise CorruptFileError("entropy stream length is not a multiple of 4")
-    try:
-        esc = np.frombuffer(zlib.decompress(escapes), "<i4").astype(np.int64)
-    except zlib.error as exc:
-        raise CorruptFileError(f"escape list is damaged: {exc}") from exc
     idx = np.asarray(indexes, np.int64).ravel()
     if idx.size and (idx.min() < 0 or idx.max() >= len(tables)):
         raise CorruptFileError("table index out of range")
+    esc = _read_escapes(escapes, idx.size)
     order = np.argsort(idx, kind="stable")
     bounds = np.searchsorted(idx[order], np.arange(len(tables) + 1))
     decoder = constriction.stream.queue.RangeDecoder(np.frombuffer(stream, "<u4").copy())
@@ -85,7 +82,11 @@ def decode(stream: bytes, escapes: bytes, indexes: np.ndarray, tables: TableSet)
         pos = order[bounds[i]:bounds[i + 1]]
         if len(pos) == 0:
             continue
-        v = np.asarray(decoder.decode(tables.model(i), len(pos)), np.int64)
+        try:
+            v = np.asarray(decoder.decode(tables.model(i), len(pos)), np.int64)
+        except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:
+            # constriction refuses data that no encoder could have produced with this model
+            raise CorruptFileError("entropy stream is damaged (invalid for its model)") from exc
         escaped = v == tables.lengths[i] - 1
         vals = v - tables.half[i]
         n_esc = int(escaped.sum())
@@ -98,6 +99,23 @@ def decode(stream: bytes, escapes: bytes, indexes: np.ndarray, tables: TableSet)
     if used != len(esc):
         raise CorruptFileError("escape list does not match the stream")
     return out.reshape(np.shape(indexes))
+
+
+def _read_escapes(escapes: bytes, n_symbols: int) -> np.ndarray:
+    """The escape list as int64; it can hold at most one value per symbol, so a zlib bomb is
+    refused after inflating at most ``4 * n_symbols + 4`` bytes."""
+    d = zlib.decompressobj()
+    try:
+        raw = d.decompress(escapes, 4 * n_symbols + 4)
+    except zlib.error as exc:
+        raise CorruptFileError(f"escape list is damaged: {exc}") from exc
+    if len(raw) > 4 * n_symbols or d.unconsumed_tail:
+        raise CorruptFileError("escape list is longer than the stream needs")
+    if not d.eof:
+        raise CorruptFileError("escape list is damaged: truncated")
+    if len(raw) % 4:
+        raise CorruptFileError("escape list length is not a multiple of 4")
+    return np.frombuffer(raw, "<i4").astype(np.int64)
 
 
 class CodecTables:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -149,7 +150,7 @@ def _load(fp: IO[bytes], name: str, max_pixels: int | None) -> LoadedImage:
     try:
         im = Image.open(fp)
     except Image.DecompressionBombError as exc:
-        raise PixelLimitError(f"{name}: image too large ({exc})") from exc
+        raise _bomb_error(name, exc, limit) from exc
     except Image.UnidentifiedImageError as exc:
         raise ImageIOError(f"{name}: not a recognised image file") from exc
     except _DECODE_ERRORS as exc:
@@ -172,7 +173,7 @@ def _load(fp: IO[bytes], name: str, max_pixels: int | None) -> LoadedImage:
             im.load()
             ImageOps.exif_transpose(im, in_place=True)
         except Image.DecompressionBombError as exc:
-            raise PixelLimitError(f"{name}: image too large ({exc})") from exc
+            raise _bomb_error(name, exc, limit) from exc
         except _DECODE_ERRORS as exc:
             raise ImageIOError(f"{name}: cannot decode image ({_reason(exc)})") from exc
         source_mode = im.mode
@@ -187,6 +188,14 @@ def _load(fp: IO[bytes], name: str, max_pixels: int | None) -> LoadedImage:
         notes.append("colour profile dropped (it does not match the converted image)")
     return LoadedImage(pixels=pixels, source_mode=source_mode, exif=exif,
                        icc_profile=icc, notes=notes)
+
+
+def _bomb_error(name: str, exc: Exception, limit: int) -> PixelLimitError:
+    """Pillow's own guard (at twice our limit) fired: say so in terms of our limit."""
+    m = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f"{int(m.group(1)):,} pixels" if m else "too many pixels"
+    return PixelLimitError(f"{name}: image too large ({size}, more than the limit of "
+                           f"{limit:,}; set {MAX_PIXELS_ENV} to change it)")
 
 
 def _reason(exc: BaseException) -> str:
@@ -382,7 +391,10 @@ def _atomic_write(path: Path, writer: Callable[[IO[bytes]], Any], overwrite: boo
     if not overwrite and path.exists():
         raise FileExistsError(f"{path.name}: file already exists")
     directory = path.parent
-    tmp, fd = _create_temp(directory, path.name)
+    try:
+        tmp, fd = _create_temp(directory, path.name)
+    except OSError as exc:
+        _raise_naming_target(exc, path)
     try:
         with os.fdopen(fd, "wb") as f:
             writer(f)
@@ -395,11 +407,25 @@ def _atomic_write(path: Path, writer: Callable[[IO[bytes]], Any], overwrite: boo
             _move_no_clobber(tmp, path)
         _fsync_dir(directory)
         return size
+    except OSError as exc:
+        _raise_naming_target(exc, path)
     finally:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+
+
+def _raise_naming_target(exc: OSError, path: Path) -> None:
+    """Raise the same OS error (type and errno) naming the file the user asked for, not the
+    hidden temporary one: "[Errno 28] No space left on device: '.../out.aei'"."""
+    if exc.errno is None or exc.filename == str(path):
+        raise exc                                    # our own messages, Pillow's encoder errors
+    try:
+        named = type(exc)(exc.errno, exc.strerror or os.strerror(exc.errno), str(path))
+    except TypeError:                                # an OSError subclass with another signature
+        raise exc                                    # noqa: B904 - the original, unchanged
+    raise named from exc
 
 
 def _create_temp(directory: Path, name: str) -> tuple[Path, int]:

@@ -138,6 +138,8 @@ def unpack(data: bytes) -> Bitstream:
     r = _Reader(data[:-4])
     r.take(len(MAGIC))
     version, flags, id_len = r.unpack("<HHB")
+    if id_len == 0:
+        raise CorruptFileError("empty model id")
     try:
         model_id = r.take(id_len).decode("utf-8")
     except UnicodeDecodeError as exc:
