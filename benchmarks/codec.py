@@ -307,6 +307,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--bd-method", choices=METHODS, default="pchip")
     ap.add_argument("--threads", type=int, default=None, help="ONNX Runtime intra-op threads")
     ap.add_argument("--json", type=Path, default=RESULTS / "codec.json")
+    ap.add_argument("--reuse", type=Path, default=None,
+                    help="take the codecs not run now from this earlier JSON (same images)")
     ap.add_argument("--plot", type=str, default=str(RESULTS / "codec_rd.png"),
                     help="RD plot PNG ('' to skip)")
     return ap.parse_args(argv)
@@ -319,6 +321,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{set_name}: {', '.join(n for n, _ in images[:4])}{' ...' * (len(images) > 4)}",
           file=sys.stderr)
     results: dict[str, dict[str, Any]] = {}
+    if args.reuse:
+        old = json.loads(args.reuse.read_text())
+        if old["images"] != [n for n, _ in images]:
+            raise SystemExit(f"--reuse: {args.reuse} was measured on other images")
+        results.update({k: v for k, v in old["codecs"].items() if k not in args.codecs})
     for codec in make_codecs(args.codecs, args.qualities, args.baseline_qualities, args.threads):
         results[codec.name] = run_codec(codec, images)
     bd = bd_rates(results, args.bd_method)

@@ -17,8 +17,14 @@ from .hyper_fixed import VERSION as FIXED_HYPER, FixedHyperSynthesis, HyperTable
 from .imageio import _DECODE_ERRORS, PixelLimitError, from_rgb, max_pixels_limit, to_rgb
 from .registry import Model, ModelError, ModelIntegrityError
 from .sessions import SessionPool
+from .tiling import run_rescaling_tiles
 
 QUALITY_MIN, QUALITY_MAX = 1.0, 100.0
+# The analysis and synthesis transforms run on tiles of this many pixels with this much
+# context on each side (more than their receptive fields), so memory stays bounded (about
+# 0.7 GB) for any image size while the result equals one pass over the whole image.
+TILE_PX, CONTEXT_PX = 512, 64
+LATENT_FACTOR = 16
 
 
 @dataclass
@@ -48,6 +54,7 @@ class Codec:
             raise ModelIntegrityError(f"model {model.id!r}: {model.path('tables')} cannot be "
                                       f"read ({reason})") from None
         self.factor = model.manifest.downsample
+        self.tile_px = TILE_PX
         # Bit-exact integer hyper-synthesis for models exported with it; older models run
         # their float ``hyper_synthesis`` graph.
         self.hyper_fixed: FixedHyperSynthesis | None = None
@@ -70,7 +77,8 @@ class Codec:
             raise PixelLimitError(self._padded_message(w, h))
         x = np.pad(rgb, ((0, pb), (0, pr), (0, 0)), mode="edge")
         x = x.astype(np.float32).transpose(2, 0, 1)[None] / 255.0
-        (y,) = self.sessions.run(self.model, "analysis", x=x)
+        y = run_rescaling_tiles(x, lambda t: self.sessions.run(self.model, "analysis", x=t)[0],
+                                tile=self.tile_px, overlap=CONTEXT_PX, den=LATENT_FACTOR)
         return Analysis(y, w, h, channels, pb, pr, alpha)
 
     def encode(self, pixels: np.ndarray, quality: float = 75.0) -> bytes:
@@ -137,7 +145,10 @@ class Codec:
         y_sym = entropy.decode(bs.chunks["YSTR"], bs.chunks["YESC"], scale_idx, self.tables.y)
         _, inv_gain = self.tables.gain_vectors(bs.quality)
         y_hat = (y_sym.astype(np.float32) + means) * inv_gain[None, :, None, None]
-        (x_hat,) = self.sessions.run(self.model, "synthesis", y_hat=y_hat)
+        x_hat = run_rescaling_tiles(
+            y_hat, lambda t: self.sessions.run(self.model, "synthesis", y_hat=t)[0],
+            tile=self.tile_px // LATENT_FACTOR, overlap=CONTEXT_PX // LATENT_FACTOR,
+            num=LATENT_FACTOR)
         # extreme escaped symbols in a damaged file can overflow the float synthesis: a NaN has
         # no defined uint8 value, so it becomes 0 (valid files never produce one)
         x_hat = np.nan_to_num(x_hat[0], nan=0.0)

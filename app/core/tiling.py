@@ -150,3 +150,32 @@ def run_tiled(image: np.ndarray, fn: TileFn, *, tile: int, overlap: int,
     assert out is not None and wsum is not None
     out /= wsum[:, :, None]
     return out
+
+
+def run_rescaling_tiles(x: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], *, tile: int,
+                        overlap: int, num: int = 1, den: int = 1) -> np.ndarray:
+    """Run a fully convolutional ``fn`` that scales NCHW ``x`` by ``num/den`` on tiles.
+
+    Each ``tile`` x ``tile`` block is computed with ``overlap`` extra context on every side
+    and only its own block of the output is kept (no blending). When the overlap covers the
+    network's receptive field, the result equals one pass over the whole array, while memory
+    stays bounded by the tile size. ``tile`` and ``overlap`` must be multiples of ``den``.
+    """
+    if tile % den or overlap % den:
+        raise ValueError("tile and overlap must be multiples of the downscaling factor")
+    _, _, h, w = x.shape
+    if h <= tile and w <= tile:
+        return fn(x)
+    out = None
+    for y0 in range(0, h, tile):
+        for x0 in range(0, w, tile):
+            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+            a0, b0 = max(0, y0 - overlap), max(0, x0 - overlap)
+            res = fn(x[:, :, a0:min(h, y1 + overlap), b0:min(w, x1 + overlap)])
+            if out is None:
+                out = np.empty(res.shape[:2] + (h * num // den, w * num // den), res.dtype)
+            oy, ox = (y0 - a0) * num // den, (x0 - b0) * num // den
+            th, tw = (y1 - y0) * num // den, (x1 - x0) * num // den
+            out[:, :, y0 * num // den:y0 * num // den + th, x0 * num // den:x0 * num // den + tw] \
+                = res[:, :, oy:oy + th, ox:ox + tw]
+    return out
