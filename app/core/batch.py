@@ -443,16 +443,11 @@ def skipped(item: BatchItem, note: str) -> FileResult:
 # ============================================================================ engines
 
 
-class LockedEngine:
-    """An engine whose operations run one at a time (for threads sharing one engine)."""
-
-    def __init__(self, engine: Any):
-        self.engine = engine
-        self._lock = threading.Lock()
+class _EngineFacade:
+    """The engine operations ``jobs.run`` uses, each forwarded to ``self._call(name, ...)``."""
 
     def _call(self, name: str, *args, **kwargs):
-        with self._lock:
-            return getattr(self.engine, name)(*args, **kwargs)
+        raise NotImplementedError
 
     def compress(self, *args, **kwargs):
         return self._call("compress", *args, **kwargs)
@@ -467,6 +462,19 @@ class LockedEngine:
         return self._call("inpaint", *args, **kwargs)
 
 
+class LockedEngine(_EngineFacade):
+    """An engine whose operations run one at a time (for threads sharing one engine)."""
+
+    def __init__(self, engine: Any):
+        self.engine = engine
+        self._lock = threading.Lock()
+
+    def _call(self, name: str, *args, **kwargs):
+        with self._lock:
+            return getattr(self.engine, name)(*args, **kwargs)
+
+
+
 class _Request:
     __slots__ = ("name", "args", "kwargs", "done", "value", "error", "seconds")
 
@@ -478,7 +486,7 @@ class _Request:
         self.seconds = 0.0
 
 
-class _QueuedEngine:
+class _QueuedEngine(_EngineFacade):
     """What a file thread gives ``jobs.run`` as its engine: each call is queued to the
     inference workers and waited for. Keeps the time spent in the model for the report."""
 
@@ -501,17 +509,6 @@ class _QueuedEngine:
             raise req.error
         return req.value
 
-    def compress(self, *args, **kwargs):
-        return self._call("compress", *args, **kwargs)
-
-    def decompress(self, *args, **kwargs):
-        return self._call("decompress", *args, **kwargs)
-
-    def denoise(self, *args, **kwargs):
-        return self._call("denoise", *args, **kwargs)
-
-    def inpaint(self, *args, **kwargs):
-        return self._call("inpaint", *args, **kwargs)
 
 
 def _inference_worker(engine: Any, requests: queue.Queue, cancel: Callable[[], bool]) -> None:
