@@ -41,8 +41,13 @@ def run_gui(argv: list[str]) -> int:
 
     from .main_window import MainWindow
 
+    from app.core.sessions import runtime_conflict
+
     window = MainWindow(engine)
     window.show()
+    conflict = runtime_conflict()
+    if conflict:
+        window.show_error(conflict)
     if not engine.registry.list("codec"):
         problems = "\n".join(engine.registry.problems)
         window.show_error(f"No codec model was found in {engine.registry.root}."

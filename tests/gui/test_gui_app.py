@@ -115,3 +115,15 @@ def test_screenshot_script(qapp, engine, write_image, tmp_path):
     with Image.open(out) as im:
         assert im.size[0] >= 640 and im.size[1] >= 400
     assert main([]) == 2
+
+
+def test_run_gui_says_when_both_onnxruntime_packages_are_installed(
+        qapp, engine, write_image, local_loop, monkeypatch):
+    import app.core.sessions as sessions
+
+    monkeypatch.setattr(sessions, "runtime_conflict", lambda: "both onnxruntime and "
+                        "onnxruntime-gpu are installed; they conflict.")
+    seen: dict = {}
+    close_when(local_loop, lambda w: w.last_error is not None, seen)
+    assert run_gui([str(write_image("both.png"))]) == 0
+    assert "onnxruntime-gpu" in seen["error"]
