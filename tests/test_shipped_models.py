@@ -54,3 +54,12 @@ def test_inpainter_fills_far_better_than_black(engine, sample):
     out = engine.inpaint(sample, mask)
     np.testing.assert_array_equal(out[mask == 0], sample[mask == 0])
     assert psnr(sample, out) > psnr(sample, black) + 7   # 5x less squared error
+
+
+def test_target_size_finds_a_quality_that_fits(engine, sample):
+    low, high = (len(engine.compress(sample, q).data) for q in (1, 100))
+    budget = (low + high) // 2
+    res = engine.compress(sample, target_bytes=budget)
+    assert len(res.data) <= budget and 1 < res.quality < 100
+    # the next quality step up would not have fitted
+    assert len(engine.compress(sample, min(100, res.quality + 1)).data) > budget
