@@ -91,11 +91,12 @@ def write_card(model_dir: Path, results: dict) -> Path:
         f"{facts['minutes']} minutes of wall time",
         "- continue training: `python -m training train "
         f"{config} --init models/{m.id}/weights.safetensors`",
-        "",
         f"- time budget in the config: {cfg['max_minutes']} minutes"
         + ("; training was stopped early so the CPU could go to the codec"
            if isinstance(facts["minutes"], float) and facts["minutes"] < cfg["max_minutes"] - 2
            else ""),
+        "",
+
         "",
         "## Measured results", "",
         f"Measured with `python benchmarks/quick_eval.py` (execution provider: "

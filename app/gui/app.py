@@ -7,9 +7,10 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-__all__ = ["APP_NAME", "create_application", "run_gui"]
+__all__ = ["APP_NAME", "DESKTOP_FILE_NAME", "create_application", "run_gui"]
 
 APP_NAME = "AE Studio"
+DESKTOP_FILE_NAME = "aestudio"
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -22,6 +23,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName(DESKTOP_FILE_NAME)  # matches resources/aestudio.desktop
     app.setWindowIcon(make_app_icon())
     return app  # type: ignore[return-value]
 

@@ -1,6 +1,13 @@
-"""The application icon, drawn with QPainter at run time (no image files needed)."""
+"""The application icon, drawn with QPainter at run time (no image files needed).
+
+``python -m app.gui.icon OUT.png [SIZE]`` writes the icon as a PNG (default 256x256), e.g.
+``app/gui/resources/aestudio.png`` for the Linux desktop entry (see docs/desktop.md).
+"""
 
 from __future__ import annotations
+
+import os
+import sys
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -14,7 +21,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 
-__all__ = ["draw_icon_pixmap", "make_app_icon"]
+__all__ = ["draw_icon_pixmap", "main", "make_app_icon", "save_icon_png"]
 
 SIZES = (16, 24, 32, 48, 64, 128, 256)
 
@@ -56,3 +63,28 @@ def make_app_icon() -> QIcon:
     for size in SIZES:
         icon.addPixmap(draw_icon_pixmap(size))
     return icon
+
+
+def save_icon_png(path: str, size: int = 256) -> bool:
+    """Render the icon at ``size`` pixels and save it as a PNG (needs a QGuiApplication)."""
+    return draw_icon_pixmap(size).save(str(path), "PNG")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not 1 <= len(args) <= 2 or not (len(args) == 1 or args[1].isdigit()):
+        print("usage: python -m app.gui.icon OUT.png [SIZE]", file=sys.stderr)
+        return 2
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtGui import QGuiApplication
+
+    _app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])  # noqa: F841
+    size = int(args[1]) if len(args) == 2 else 256
+    if not save_icon_png(args[0], size):
+        print(f"cannot write {args[0]}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,16 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QKeyEvent,
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -47,22 +49,29 @@ from .files import (
     error_reason,
     is_aei,
 )
+from .heatmap import DEFAULT_GAIN, difference_heatmap
 from .mask import empty_mask, mask_from_pixels, mask_overlay, paint_stroke
 from .panels import CompressPanel, DenoisePanel, InpaintPanel, format_compress_result
+from .qimage import qimage_to_array
+from .settings import Settings
 from .widgets.compare_view import CompareView
 
 __all__ = ["APP_TITLE", "MODES", "MainWindow"]
 
 APP_TITLE = "AE Studio"
 MODES = ("compress", "denoise", "inpaint")
+PASTED_NAME = "pasted image"
 
 
 class MainWindow(QMainWindow):
     """Open an image (menu, drop or argument), pick a mode, see original | result."""
 
-    def __init__(self, engine: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, engine: Any, parent: QWidget | None = None,
+                 settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
+        self.settings = Settings(settings)
+        self._flashing = False  # Space held: the right pane shows the original
         self.controller = Controller(engine, self)
         self.current_pixels: np.ndarray | None = None
         self.current_name = ""
@@ -82,6 +91,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self._connect()
+        self._restore_settings()
         self._update_model_label()
 
     # ================================================================ construction
@@ -132,13 +142,22 @@ class MainWindow(QMainWindow):
                                         "Quit AE Studio", "Ctrl+Q")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         file_menu = self.menuBar().addMenu("&File")
-        for action in (self.open_action, self.save_aei_action, self.save_image_action):
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
+        for action in (self.save_aei_action, self.save_image_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.batch_action)
         file_menu.addAction(self.load_mask_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+
+        self.paste_action = self._action("&Paste", self.paste_image,
+                                         QKeySequence.StandardKey.Paste,
+                                         "Open the image on the clipboard", "Ctrl+V")
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.paste_action)
 
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self._action("&Fit", self.compare_view.fit, "Ctrl+0"))
@@ -147,6 +166,13 @@ class MainWindow(QMainWindow):
                                          QKeySequence.StandardKey.ZoomIn, fallback="Ctrl++"))
         view_menu.addAction(self._action("Zoom &out", lambda: self.compare_view.zoom_by(0.8),
                                          QKeySequence.StandardKey.ZoomOut, fallback="Ctrl+-"))
+        view_menu.addSeparator()
+        self.heatmap_action = self._action(
+            "Difference &heatmap", lambda _checked=False: self._show_mode_state(), "D",
+            "Show |original − result| (amplified) in the right pane")
+        self.heatmap_action.setCheckable(True)
+        view_menu.addAction(self.heatmap_action)
+        self._rebuild_recent_menu()
 
         help_menu = self.menuBar().addMenu("&Help")
         about = self._action("&About AE Studio", self.about)
@@ -178,6 +204,7 @@ class MainWindow(QMainWindow):
         c.progress.connect(self._on_progress)
         self.cancel_button.clicked.connect(c.cancel)
         self.compress_panel.qualityChanged.connect(self._on_quality_changed)
+        self.compress_panel.qualityChanged.connect(self.settings.set_quality)
         self.compress_panel.compressRequested.connect(self.compress_now)
         self.denoise_panel.denoiseRequested.connect(self.denoise_now)
         self.inpaint_panel.inpaintRequested.connect(self.inpaint_now)
@@ -220,6 +247,7 @@ class MainWindow(QMainWindow):
                 return False
             self.statusBar().showMessage(f"Decoding {p.name}…")
             self.controller.decode(data, p.name)
+            self._add_recent(p)
             return True
         try:
             loaded = load_image(p)
@@ -227,6 +255,7 @@ class MainWindow(QMainWindow):
             self.show_error(f"Cannot open {p.name}: {error_reason(exc, p)}")
             return False
         self.set_image(loaded.pixels, p.name)
+        self._add_recent(p)
         if loaded.notes:
             self.statusBar().showMessage(f"{p.name}: " + "; ".join(loaded.notes), 8000)
         return True
@@ -288,6 +317,52 @@ class MainWindow(QMainWindow):
             self._mask = empty_mask(self.current_pixels.shape)
             self._show_mode_state()
 
+    def paste_image(self) -> bool:
+        """Open the image on the clipboard as "pasted image" (Edit ▸ Paste, Ctrl+V)."""
+        image = QApplication.clipboard().image()
+        if image.isNull():
+            self.show_error("The clipboard holds no image.")
+            return False
+        pixels = qimage_to_array(image)
+        if pixels.shape[2] == 4 and bool((pixels[:, :, 3] == 255).all()):
+            pixels = np.ascontiguousarray(pixels[:, :, :3])  # opaque: plain RGB
+        self.set_image(pixels, PASTED_NAME)
+        self.statusBar().showMessage("Pasted an image from the clipboard", 5000)
+        return True
+
+    def recent_files(self) -> list[str]:
+        """The Open Recent list, most recent first (missing files dropped)."""
+        return self.settings.recent_files()
+
+    def _add_recent(self, path: Path) -> None:
+        self.settings.add_recent_file(path)
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        files = self.settings.recent_files()
+        for i, f in enumerate(files):
+            action = menu.addAction(f"&{i + 1} {Path(f).name}")
+            action.setData(f)
+            action.setStatusTip(f)
+            action.triggered.connect(lambda _checked=False, f=f: self._open_recent(f))
+        if files:
+            menu.addSeparator()
+            menu.addAction("&Clear list", self._clear_recent)
+        menu.setEnabled(bool(files))
+
+    def _open_recent(self, path: str) -> None:
+        if not Path(path).is_file():
+            self.show_error(f"{Path(path).name} no longer exists.")
+            self._rebuild_recent_menu()
+            return
+        self.open_path(path)
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent_files()
+        self._rebuild_recent_menu()
+
     def save_aei(self, path: str | Path) -> bool:
         """Write the latest compressed file (or the opened .aei) to ``path``."""
         if self._aei_data is None:
@@ -333,8 +408,10 @@ class MainWindow(QMainWindow):
 
     # ================================================================ dialogs
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open", "", OPEN_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open", self.settings.last_folder(),
+                                              OPEN_FILTER)
         if path:
+            self.settings.remember_path(path)
             self.open_path(path)
 
     def save_aei_dialog(self) -> None:
@@ -342,9 +419,11 @@ class MainWindow(QMainWindow):
             self.show_error("Nothing to save yet: compress an image first.")
             return
         stem = Path(self.current_name).stem or "image"
-        path, _ = QFileDialog.getSaveFileName(self, "Save .aei", f"{stem}{AEI_SUFFIX}",
+        path, _ = QFileDialog.getSaveFileName(self, "Save .aei",
+                                              self._in_last_folder(f"{stem}{AEI_SUFFIX}"),
                                               AEI_FILTER)
         if path:
+            self.settings.remember_path(path)
             if not path.lower().endswith(AEI_SUFFIX):
                 path += AEI_SUFFIX
             self.save_aei(path)
@@ -355,9 +434,11 @@ class MainWindow(QMainWindow):
             return
         stem = Path(self.current_name).stem or "image"
         suffix = {"compress": "decoded", "denoise": "denoised", "inpaint": "inpainted"}[self.mode]
-        path, _ = QFileDialog.getSaveFileName(self, "Save image", f"{stem}_{suffix}.png",
+        path, _ = QFileDialog.getSaveFileName(self, "Save image",
+                                              self._in_last_folder(f"{stem}_{suffix}.png"),
                                               IMAGE_FILTER)
         if path:
+            self.settings.remember_path(path)
             if Path(path).suffix.lower() not in IMAGE_SUFFIXES:
                 path += ".png"
             self.save_result(path)
@@ -365,9 +446,15 @@ class MainWindow(QMainWindow):
     def load_mask_dialog(self) -> None:
         if not self._require_image():
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Load mask", "", IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Load mask", self.settings.last_folder(),
+                                              IMAGE_FILTER)
         if path:
+            self.settings.remember_path(path)
             self.load_mask(path)
+
+    def _in_last_folder(self, name: str) -> str:
+        folder = self.settings.last_folder()
+        return str(Path(folder) / name) if folder else name
 
     def open_batch_dialog(self, folder: str | Path | None = None) -> BatchDialog:
         """Show the batch dialog (one per window), on ``folder`` when given."""
@@ -479,6 +566,7 @@ class MainWindow(QMainWindow):
             self.progress_bar.setValue(done)
 
     def _on_mode_changed(self, _index: int) -> None:
+        self.settings.set_mode(self.mode)
         self._show_mode_state()
         self._update_model_label()
         if (self.mode == "compress" and self.current_pixels is not None
@@ -502,10 +590,72 @@ class MainWindow(QMainWindow):
             return
         captions = {"compress": "Reconstruction", "denoise": "Denoised", "inpaint": "Inpainted"}
         result = self._results.get(mode)
-        if result is not None:
+        heatmap = None
+        if result is not None and self.heatmap_action.isChecked():
+            heatmap = difference_heatmap(self.current_pixels, result)
+        if self._flashing:
+            self.compare_view.set_right(self.current_pixels, "Original (release Space)")
+        elif heatmap is not None:
+            self.compare_view.set_right(
+                heatmap, f"Difference |original − {captions[mode].lower()}| ×{DEFAULT_GAIN:g}")
+        elif result is not None:
             self.compare_view.set_right(result, captions[mode])
         else:
             self.compare_view.set_right(None, f"{captions[mode]} (not computed yet)")
+
+    @property
+    def showing_heatmap(self) -> bool:
+        return self.heatmap_action.isChecked()
+
+    @property
+    def flashing_original(self) -> bool:
+        return self._flashing
+
+    def set_flash_original(self, on: bool) -> None:
+        """Show the original in the right pane (while Space is held)."""
+        if on != self._flashing:
+            self._flashing = on
+            self._show_mode_state()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.modifiers():
+            if not event.isAutoRepeat():
+                self.set_flash_original(True)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self.set_flash_original(False)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        # a Space released in another window never reaches us: stop flashing on deactivation
+        if event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow():
+            self.set_flash_original(False)
+        super().changeEvent(event)
+
+    # ================================================================ settings
+    def _restore_settings(self) -> None:
+        geometry = self.settings.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        mode = self.settings.mode()
+        if mode in MODES:
+            self.set_mode(mode)
+        quality = self.settings.quality()
+        if quality is not None:
+            self.quality_slider.setValue(quality)
+
+    def save_settings(self) -> None:
+        self.settings.set_geometry(self.saveGeometry())
+        self.settings.set_mode(self.mode)
+        self.settings.set_quality(self.compress_panel.quality)
+        self.settings.sync()
 
     # ================================================================ status bar model label
     def _model_id(self, task: str) -> str:
@@ -528,6 +678,7 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model {self._model_id(task)} · {provider}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
         if self.batch_dialog is not None:
             self.batch_dialog.close()
         self.controller.shutdown(10000)

@@ -34,6 +34,18 @@ def gradient(h: int = 64, w: int = 96, channels: int = 3, seed: int = 0) -> np.n
     return img
 
 
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory) -> Path:
+    """Every test gets its own empty settings folder: the user's real AE Studio settings
+    are never read or written (the window's QSettings are INI files under this path)."""
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path_factory.mktemp("settings")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def engine():
     """The real engine on the installed models (CPU)."""
