@@ -101,8 +101,8 @@ def add_batch_parser(sub, common) -> None:
                    help="compress: 1..100 (default 75)")
     b.add_argument("--sigma", type=float, help="denoise: noise level (default: estimated)")
     b.add_argument("--model", help="model id (default: the installed model for the task)")
-    b.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="inference workers, each with its own model sessions (default 1)")
+    b.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="inference workers, each with its own model sessions (default: 2 on 2+ cores)")
     b.add_argument("--skip-existing", action="store_true",
                    help="skip files whose output exists (continue an interrupted run)")
     b.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
@@ -114,7 +114,7 @@ def add_batch_parser(sub, common) -> None:
 
 
 def cmd_batch(args) -> int:
-    from app.core.batch import BatchOptions, TextProgress, run_batch
+    from app.core.batch import BatchOptions, TextProgress, default_jobs, run_batch
     from app.core.sessions import runtime_conflict
 
     conflict = runtime_conflict()
@@ -124,7 +124,8 @@ def cmd_batch(args) -> int:
         raise ValueError("--ray-address needs --engine ray")
     opts = BatchOptions(task=args.task, input_dir=args.input_dir, output_dir=args.output_dir,
                         recursive=args.recursive, masks=args.masks, quality=args.quality,
-                        sigma=args.sigma, model=args.model, jobs=args.jobs,
+                        sigma=args.sigma, model=args.model,
+                        jobs=args.jobs if args.jobs is not None else default_jobs(),
                         skip_existing=args.skip_existing, force=args.force,
                         models_dir=args.models, provider=args.provider)
     progress = TextProgress(sys.stderr)

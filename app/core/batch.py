@@ -75,6 +75,13 @@ def is_url(location: str | os.PathLike[str]) -> bool:
     return "://" in str(location)
 
 
+def default_jobs() -> int:
+    """Two inference workers on a machine with two or more cores: while one worker's file
+    is being read or written, the other keeps the model busy (measured in
+    benchmarks/batch.py: 97 % of the pure inference rate, against 79 % with one worker)."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
 def default_threads(jobs: int) -> int:
     """Intra-op threads of each of ``jobs`` workers: the usable cores shared out."""
     try:
@@ -97,7 +104,7 @@ class BatchOptions:
     quality: float = 75.0
     sigma: float | None = None
     model: str | None = None
-    jobs: int = 1
+    jobs: int = field(default_factory=lambda: default_jobs())
     skip_existing: bool = False
     force: bool = False
     models_dir: str | None = None

@@ -36,6 +36,7 @@ from app.core.batch import (
     BatchProgress,
     BatchReport,
     BatchRunner,
+    default_jobs,
     default_threads,
     describe_error,
 )
@@ -146,6 +147,7 @@ class BatchDialog(QDialog):
         self.quality_spin.setValue(75)
         self.jobs_spin = QSpinBox(self)
         self.jobs_spin.setRange(1, max(1, default_threads(1)))
+        self.jobs_spin.setValue(default_jobs())
         self.jobs_spin.setToolTip("Inference workers, each with its own model sessions")
 
         form = QFormLayout()
