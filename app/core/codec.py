@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -37,6 +38,14 @@ class Analysis:
     pad_bottom: int
     pad_right: int
     alpha: np.ndarray | None
+
+
+class Symbols(NamedTuple):
+    """What entropy decoding recovers: exact integers and exact fixed-point means."""
+    z: np.ndarray            # hyper-latent symbols
+    means: np.ndarray        # latent means from the hyper-synthesis
+    scale_index: np.ndarray  # table index of every latent element
+    y: np.ndarray            # latent symbols
 
 
 class Codec:
@@ -133,16 +142,21 @@ class Codec:
         return best, best_q
 
     # -- decoding ---------------------------------------------------------------------------
-    def decode(self, data: bytes | bsf.Bitstream) -> np.ndarray:
-        bs = data if isinstance(data, bsf.Bitstream) else bsf.unpack(data)
+    def decode_symbols(self, bs: bsf.Bitstream) -> Symbols:
+        """The entropy-decoded part of a file, before any float network runs."""
         if bs.model_id != self.model.id:
             raise ModelError(f"file needs model {bs.model_id!r}, this codec is {self.model.id!r}")
         self._check_geometry(bs)
-        (_, yh, yw), (zc, zh, zw) = bs.latent_shapes
+        _, (zc, zh, zw) = bs.latent_shapes
         z_idx = np.broadcast_to(np.arange(zc)[None, :, None, None], (1, zc, zh, zw))
         z_sym = entropy.decode(bs.chunks["ZSTR"], bs.chunks["ZESC"], z_idx, self.tables.z)
         means, scale_idx = self._hyper(z_sym)
         y_sym = entropy.decode(bs.chunks["YSTR"], bs.chunks["YESC"], scale_idx, self.tables.y)
+        return Symbols(z_sym, means, scale_idx, y_sym)
+
+    def decode(self, data: bytes | bsf.Bitstream) -> np.ndarray:
+        bs = data if isinstance(data, bsf.Bitstream) else bsf.unpack(data)
+        _, means, _, y_sym = self.decode_symbols(bs)
         _, inv_gain = self.tables.gain_vectors(bs.quality)
         y_hat = (y_sym.astype(np.float32) + means) * inv_gain[None, :, None, None]
         x_hat = run_rescaling_tiles(

@@ -182,18 +182,12 @@ z = d.pop("z")
 means, index = FixedHyperSynthesis(d)(z)
 out = {"means": means, "index": index}
 if len(sys.argv) > 3:   # also decode a real file with the tiny codec, ORT threads as BLAS
-    from app.core import entropy
     from app.core.engine import Engine
-    from app.spec import bitstream as bsf
     threads = int(sys.argv[4])
     eng = Engine(models_dir=sys.argv[3], provider="cpu", threads=threads)
     data = open(sys.argv[5], "rb").read()
     codec, bs = eng.codec_for(data)
-    (_, _, _), (zc, zh, zw) = bs.latent_shapes
-    z_idx = np.broadcast_to(np.arange(zc)[None, :, None, None], (1, zc, zh, zw))
-    z_sym = entropy.decode(bs.chunks["ZSTR"], bs.chunks["ZESC"], z_idx, codec.tables.z)
-    m, idx = codec._hyper(z_sym)
-    y_sym = entropy.decode(bs.chunks["YSTR"], bs.chunks["YESC"], idx, codec.tables.y)
+    _, m, idx, y_sym = codec.decode_symbols(bs)
     out.update(codec_means=m, codec_index=idx, y_sym=y_sym, pixels=eng.decompress(data))
 np.savez(sys.argv[2], **out)
 """

@@ -24,7 +24,6 @@ QUALITIES = (1.0, 37.5, 80.0, 100.0)
 
 _CHILD = r"""
 import sys, numpy as np
-from app.core import entropy
 from app.core.engine import Engine
 from app.core.imageio import load_image
 models, threads, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -35,11 +34,7 @@ for k, path in enumerate(sys.argv[4:]):
     for q in (1.0, 37.5, 80.0, 100.0):
         data = eng.compress(px, q).data
         codec, bs = eng.codec_for(data)
-        (_, _, _), (zc, zh, zw) = bs.latent_shapes
-        z_idx = np.broadcast_to(np.arange(zc)[None, :, None, None], (1, zc, zh, zw))
-        z_sym = entropy.decode(bs.chunks["ZSTR"], bs.chunks["ZESC"], z_idx, codec.tables.z)
-        means, idx = codec._hyper(z_sym)
-        y_sym = entropy.decode(bs.chunks["YSTR"], bs.chunks["YESC"], idx, codec.tables.y)
+        z_sym, means, idx, y_sym = codec.decode_symbols(bs)
         key = f"{k}_{q}"
         res.update({f"aei_{key}": np.frombuffer(data, np.uint8), f"z_{key}": z_sym,
                     f"y_{key}": y_sym, f"idx_{key}": idx, f"means_{key}": means,
