@@ -16,7 +16,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "assets" / "sample.png"
 
 
 def demo_mask(h: int, w: int) -> np.ndarray:
-    """A fixed mask of strokes and a box (white = hole), about 15 % of the image."""
+    """A fixed mask of strokes and a box (white = hole), about 8 % of the image."""
     im = Image.new("L", (w, h), 0)
     d = ImageDraw.Draw(im)
     s = min(h, w)
