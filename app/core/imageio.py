@@ -284,7 +284,7 @@ def _icc_matches(icc: bytes, channels: int) -> bool:
 
 def to_rgb(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Split ``HxW``/``HxWxC`` uint8 pixels into (RGB ``HxWx3``, alpha ``HxW`` or None)."""
-    arr = _check_pixels(pixels)
+    arr = check_pixels(pixels)
     c = arr.shape[2]
     if c == 1:
         return np.ascontiguousarray(np.repeat(arr, 3, axis=2)), None
@@ -300,7 +300,7 @@ def from_rgb(rgb: np.ndarray, alpha: np.ndarray | None = None,
     ``grey=True`` gives one luma channel (ITU-R 601, as Pillow's "L") when there is no alpha,
     and RGBA with the luma repeated when there is.
     """
-    arr = _check_pixels(rgb)
+    arr = check_pixels(rgb)
     if arr.shape[2] != 3:
         raise ValueError(f"expected HxWx3 RGB pixels, got shape {rgb.shape}")
     if grey:
@@ -316,7 +316,8 @@ def from_rgb(rgb: np.ndarray, alpha: np.ndarray | None = None,
     return np.concatenate([arr, a[:, :, None]], axis=2)
 
 
-def _check_pixels(pixels: np.ndarray) -> np.ndarray:
+def check_pixels(pixels: np.ndarray) -> np.ndarray:
+    """``pixels`` as HxWxC uint8 (C in 1, 3, 4), or a ValueError that says what is wrong."""
     arr = np.asarray(pixels)
     if arr.dtype != np.uint8:
         raise ValueError(f"pixels must be uint8, got {arr.dtype}")
@@ -331,7 +332,7 @@ def _check_pixels(pixels: np.ndarray) -> np.ndarray:
 
 
 def _to_pil(pixels: np.ndarray, fmt: str) -> Image.Image:
-    arr = _check_pixels(pixels)
+    arr = check_pixels(pixels)
     if arr.shape[2] == 4 and fmt in _NO_ALPHA_FORMATS:
         # No (reliable) alpha in this format: flatten onto white.
         rgb = arr[:, :, :3].astype(np.uint16)

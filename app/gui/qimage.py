@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QImage, QPixmap
 
+from app.core.imageio import check_pixels
+
 __all__ = ["array_to_pixmap", "array_to_qimage", "qimage_to_array"]
 
 _FORMATS = {
@@ -20,14 +22,7 @@ _FORMATS = {
 
 
 def _as_hwc(pixels: np.ndarray) -> np.ndarray:
-    arr = np.asarray(pixels)
-    if arr.dtype != np.uint8:
-        raise ValueError(f"pixels must be uint8, got {arr.dtype}")
-    if arr.ndim == 2:
-        arr = arr[:, :, None]
-    if arr.ndim != 3 or arr.shape[2] not in _FORMATS or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"pixels must be HxW or HxWxC with C in 1, 3, 4; got {arr.shape}")
-    return np.ascontiguousarray(arr)
+    return np.ascontiguousarray(check_pixels(pixels))
 
 
 def array_to_qimage(pixels: np.ndarray) -> QImage:
