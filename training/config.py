@@ -33,6 +33,7 @@ class TrainConfig:
     checkpoint_every: int = 200
     log_every: int = 50
     title: str = ""
+    init: str = ""  # a models/<id> folder or .safetensors file to start from
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainConfig":

@@ -33,13 +33,41 @@ def save_checkpoint(path: Path, model, optim, state: dict) -> None:
     tmp.replace(path)
     weights = path.with_name("weights.safetensors")
     tmp_w = weights.with_suffix(".tmp")
+    prior = state.get("init", {})
+    meta = {"step": str(state["step"]), "elapsed_s": f"{state['elapsed']:.0f}",
+            "init_from": prior.get("from", ""), "init_steps": str(prior.get("steps", 0)),
+            "init_elapsed_s": f"{prior.get('elapsed', 0.0):.0f}"}
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp_w),
-              metadata={"step": str(state["step"]), "elapsed_s": f"{state['elapsed']:.0f}"})
+              metadata=meta)
     tmp_w.replace(weights)
 
 
+def init_source(init: str | Path) -> tuple[Path, dict]:
+    """Weights file to start from and the training it already had (steps and seconds).
+
+    ``init`` is a shipped model folder (``models/<id>``, whose manifest records its training)
+    or a ``.safetensors`` file written by :func:`save_checkpoint`.
+    """
+    init = Path(init)
+    if init.is_dir():
+        record = json.loads((init / "manifest.json").read_text())["params"]["training"]
+        steps = record.get("total_steps", record["steps"])
+        minutes = record.get("total_minutes", record["minutes"])
+        return init / "weights.safetensors", {"from": init.name, "steps": int(steps),
+                                               "elapsed": float(minutes) * 60}
+    from safetensors import safe_open
+
+    with safe_open(str(init), framework="pt") as f:
+        meta = f.metadata() or {}
+    steps = int(meta.get("step", 0)) + int(meta.get("init_steps", 0))
+    elapsed = float(meta.get("elapsed_s", 0)) + float(meta.get("init_elapsed_s", 0))
+    return init, {"from": init.name, "steps": steps, "elapsed": elapsed}
+
+
 def load_weights(model: torch.nn.Module, path: str | Path) -> None:
-    model.load_state_dict(load_file(str(path)))
+    """Load weights of any float dtype (shipped models keep fp16 copies) into ``model``."""
+    params = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+    model.load_state_dict(params)
 
 
 def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") -> Path:
@@ -58,9 +86,10 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
         optim.load_state_dict(saved["optim"])
         state = saved["state"]
         print(f"resumed {cfg.name} at step {state['step']} ({state['elapsed'] / 60:.1f} min)")
-    elif init:
-        load_weights(model, init)
-        print(f"initialised {cfg.name} from {init}")
+    elif init or cfg.init:
+        weights, state["init"] = init_source(init or cfg.init)
+        load_weights(model, weights)
+        print(f"initialised {cfg.name} from {weights} ({state['init']['steps']} steps before)")
 
     images = []
     for src in cfg.data:

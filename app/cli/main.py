@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -13,16 +12,15 @@ from app import __version__
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|k|mb|mib|m)?\s*$", re.I)
-_UNITS = {None: 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 10**6, "mb": 10**6,
-          "mib": 1 << 20}
 
 
 def parse_size(text: str) -> int:
-    m = _SIZE.match(text)
-    if not m:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (examples: 40KB, 1.5MB, 20000)")
-    return int(float(m.group(1)) * _UNITS[(m.group(2) or "").lower() or None])
+    from app.core.units import parse_size as parse
+
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_quality(text: str) -> float:

@@ -40,10 +40,9 @@ def run_gui(argv: list[str]) -> int:
         return 1
 
     from app.core.demo import SAMPLE
+    from app.core.sessions import runtime_conflict
 
     from .main_window import MainWindow
-
-    from app.core.sessions import runtime_conflict
 
     window = MainWindow(engine)
     window.show()

@@ -12,12 +12,14 @@ of :class:`app.core.engine.Engine` works (tests use a scripted fake).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, SignalInstance
 
-from app.core.metrics import bits_per_pixel, psnr
+from app.core.metrics import bits_per_pixel, ms_ssim, psnr
+from app.core.same_size import encode_at_size
 
 from .worker import CANCELLED_MESSAGE, JobFn, Worker
 
@@ -31,14 +33,18 @@ class Controller(QObject):
 
     Result payloads are dicts; every one carries ``generation`` and ``seconds``:
 
-    * ``compressed``: ``data`` (bytes), ``bytes``, ``bpp``, ``psnr``, ``quality``,
-      ``model_id``, ``reconstruction`` (decoded pixels)
+    * ``compressed``: ``data`` (bytes), ``bytes``, ``bpp``, ``psnr``, ``ms_ssim`` (None for
+      images too small for it), ``quality``, ``target_bytes``, ``model_id``,
+      ``reconstruction`` (decoded pixels), ``decode_seconds``
+    * ``same_sized``: ``format``, ``quality``, ``bytes``, ``fits``, ``pixels``, ``psnr``,
+      ``ms_ssim`` (a classic codec at the size of the AE Studio file)
     * ``decoded``: ``data``, ``bytes``, ``bpp``, ``pixels``, ``name``, ``model_id``
-    * ``denoised``: ``pixels``, ``sigma``
+    * ``denoised``: ``pixels``, ``sigma``, ``automatic``
     * ``inpainted``: ``pixels``
     """
 
     compressed = Signal(object)
+    same_sized = Signal(object)
     decoded = Signal(object)
     denoised = Signal(object)
     inpainted = Signal(object)
@@ -59,11 +65,11 @@ class Controller(QObject):
         self._retired: list[Worker] = []
         self._busy = False
         self.dropped = 0  # results discarded because a newer request existed
-        self._pending: tuple[np.ndarray, float] | None = None
+        self._pending: Callable[[], int] | None = None  # the debounced request
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(debounce_ms)
-        self._debounce.timeout.connect(self._flush_compress)
+        self._debounce.timeout.connect(self._flush_pending)
 
     # ------------------------------------------------------------------------ state
     @property
@@ -85,32 +91,56 @@ class Controller(QObject):
     # ------------------------------------------------------------------------ intents
     def request_compress(self, pixels: np.ndarray, quality: float) -> None:
         """Debounced compress: only the last request within ``debounce_ms`` runs."""
+        self._request(lambda: self.compress(pixels, quality))
+
+    def request_denoise(self, pixels: np.ndarray, sigma: float | None) -> None:
+        """Debounced denoise (a strength slider being dragged)."""
+        self._request(lambda: self.denoise(pixels, sigma))
+
+    def _request(self, start: Callable[[], int]) -> None:
         self._next_generation()
-        self._pending = (pixels, float(quality))
+        self._pending = start
         self._debounce.start()
         self._set_busy(True)
 
-    def compress(self, pixels: np.ndarray, quality: float) -> int:
-        """Compress now; also decode to measure PSNR. Returns the job's generation."""
-        self._debounce.stop()
-        self._pending = None
+    def compress(self, pixels: np.ndarray, quality: float,
+                 target_bytes: int | None = None) -> int:
+        """Compress now (at ``quality``, or the best quality that fits ``target_bytes``); also
+        decode, to measure PSNR, MS-SSIM and the decode time. Returns the job's generation."""
         engine = self.engine
         h, w = pixels.shape[:2]
 
         def job(progress, cancel) -> dict:
             t = time.perf_counter()
-            res = engine.compress(pixels, quality)
+            res = engine.compress(pixels, quality, target_bytes=target_bytes)
             if cancel():
                 return {}
             progress(1, 2)
+            t_dec = time.perf_counter()
             rec = engine.decompress(res.data)
+            decode_seconds = time.perf_counter() - t_dec
             progress(2, 2)
             return {"data": res.data, "bytes": len(res.data),
                     "bpp": bits_per_pixel(len(res.data), w, h), "psnr": psnr(pixels, rec),
-                    "seconds": res.seconds, "total_seconds": time.perf_counter() - t,
-                    "quality": res.quality, "model_id": res.model_id, "reconstruction": rec}
+                    "ms_ssim": _ms_ssim_or_none(pixels, rec), "seconds": res.seconds,
+                    "decode_seconds": decode_seconds, "total_seconds": time.perf_counter() - t,
+                    "quality": res.quality, "target_bytes": target_bytes,
+                    "model_id": res.model_id, "reconstruction": rec}
 
         return self._submit(job, self.compressed, "compress")
+
+    def same_size(self, pixels: np.ndarray, fmt: str, target_bytes: int) -> int:
+        """Encode ``pixels`` with a classic codec (jpeg, webp, avif) at ``target_bytes``."""
+
+        def job(progress, cancel) -> dict:
+            res = encode_at_size(pixels, fmt, target_bytes, cancel=cancel)
+            ref = pixels[:, :, :3] if pixels.ndim == 3 and pixels.shape[2] == 4 else pixels
+            out = res.pixels.reshape(ref.shape)
+            return {"format": fmt, "quality": res.quality, "bytes": len(res.data),
+                    "fits": res.fits, "pixels": out, "psnr": psnr(ref, out),
+                    "ms_ssim": _ms_ssim_or_none(ref, out), "seconds": res.seconds}
+
+        return self._submit(job, self.same_sized, "same-size")
 
     def decode(self, data: bytes, name: str = "") -> int:
         """Decode an .aei file's bytes."""
@@ -138,7 +168,8 @@ class Controller(QObject):
         def job(progress, cancel) -> dict:
             t = time.perf_counter()
             out, used = engine.denoise(pixels, sigma, progress=progress, cancel=cancel)
-            return {"pixels": out, "sigma": float(used), "seconds": time.perf_counter() - t}
+            return {"pixels": out, "sigma": float(used), "automatic": sigma is None,
+                    "seconds": time.perf_counter() - t}
 
         return self._submit(job, self.denoised, "denoise")
 
@@ -177,12 +208,14 @@ class Controller(QObject):
         return ok
 
     # ------------------------------------------------------------------------ plumbing
-    def _flush_compress(self) -> None:
-        if self._pending is not None:
-            pixels, quality = self._pending
-            self.compress(pixels, quality)
+    def _flush_pending(self) -> None:
+        start, self._pending = self._pending, None
+        if start is not None:
+            start()
 
     def _submit(self, fn: JobFn, done_signal: SignalInstance, name: str) -> int:
+        self._debounce.stop()  # a direct request replaces a pending debounced one
+        self._pending = None
         self._prune()
         gen = self._next_generation()
         worker = Worker(fn, name)
@@ -233,3 +266,11 @@ class Controller(QObject):
         if busy != self._busy:
             self._busy = busy
             self.busy.emit(busy)
+
+
+def _ms_ssim_or_none(a: np.ndarray, b: np.ndarray) -> float | None:
+    """MS-SSIM, or None where the image is too small for its five scales."""
+    try:
+        return float(ms_ssim(a, b))
+    except ValueError:
+        return None

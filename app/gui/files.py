@@ -11,7 +11,7 @@ from app.spec.bitstream import MAGIC
 
 __all__ = [
     "AEI_FILTER", "AEI_SUFFIX", "FILE_ERRORS", "IMAGE_FILTER", "IMAGE_SUFFIXES", "OPEN_FILTER",
-    "dropped_path", "error_reason", "is_aei",
+    "dropped_path", "dropped_paths", "error_reason", "file_size", "is_aei",
 ]
 
 AEI_SUFFIX = ".aei"
@@ -35,16 +35,26 @@ def is_aei(path: Path) -> bool:
         return False
 
 
+def dropped_paths(mime: QMimeData) -> list[Path]:
+    """The local image and .aei files among the URLs of a drag, in the order dropped."""
+    if not mime.hasUrls():
+        return []
+    paths = (Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile())
+    return [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES + (AEI_SUFFIX,)]
+
+
 def dropped_path(mime: QMimeData) -> Path | None:
     """The first local image or .aei file among the URLs of a drag, else None."""
-    if not mime.hasUrls():
+    paths = dropped_paths(mime)
+    return paths[0] if paths else None
+
+
+def file_size(path: Path) -> int | None:
+    """The size of the file in bytes (None if it cannot be read)."""
+    try:
+        return path.stat().st_size
+    except OSError:
         return None
-    for url in mime.urls():
-        if url.isLocalFile():
-            path = Path(url.toLocalFile())
-            if path.suffix.lower() in IMAGE_SUFFIXES + (AEI_SUFFIX,):
-                return path
-    return None
 
 
 def error_reason(exc: BaseException, path: Path | None = None) -> str:

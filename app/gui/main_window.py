@@ -1,6 +1,7 @@
 """The AE Studio main window: wiring between menus, panels, the comparison view and the
 controller. Image work happens in the controller's background jobs; this module only reacts
-to intents and results."""
+to intents and results. Menus and shortcuts live in :mod:`app.gui.actions`, the mask being
+painted in :mod:`app.gui.mask_editor`."""
 
 from __future__ import annotations
 
@@ -9,18 +10,9 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QKeyEvent,
-    QKeySequence,
-)
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -33,37 +25,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.imageio import atomic_write_bytes, load_image, save_image
-from app.core.jobs import read_aei
-
-from .batch_dialog import BatchDialog, dropped_folder, engine_settings
+from .actions import build_menus
+from .batch_dialog import BatchDialog
 from .controller import Controller
-from .files import (
-    AEI_FILTER,
-    AEI_SUFFIX,
-    FILE_ERRORS,
-    IMAGE_FILTER,
-    IMAGE_SUFFIXES,
-    OPEN_FILTER,
-    dropped_path,
-    error_reason,
-    is_aei,
-)
+from .files import error_reason
 from .heatmap import DEFAULT_GAIN, difference_heatmap
-from .mask import empty_mask, mask_from_pixels, mask_overlay, paint_stroke
-from .panels import CompressPanel, DenoisePanel, InpaintPanel, format_compress_result
-from .qimage import qimage_to_array
+from .mask import mask_overlay
+from .mask_editor import MaskEditor
+from .panels import (
+    COMPARE_CHOICES,
+    CompressPanel,
+    DenoisePanel,
+    InpaintPanel,
+    format_compress_result,
+)
 from .settings import Settings
-from .widgets.compare_view import CompareView
+from .theme import THEMES, ThemeFollower
+from .widgets.compare_view import LAYOUTS, CompareView
+from .window_files import PASTED_NAME, FileMixin
 
-__all__ = ["APP_TITLE", "MODES", "MainWindow"]
+__all__ = ["APP_TITLE", "MODES", "PASTED_NAME", "MainWindow"]
 
 APP_TITLE = "AE Studio"
 MODES = ("compress", "denoise", "inpaint")
-PASTED_NAME = "pasted image"
+CAPTIONS = {"compress": "Reconstruction", "denoise": "Denoised", "inpaint": "Inpainted"}
+_LAYOUT_KEY, _THEME_KEY, _COMPARE_KEY = "view/layout", "view/theme", "compress/compareWith"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileMixin, QMainWindow):
     """Open an image (menu, drop or argument), pick a mode, see original | result."""
 
     def __init__(self, engine: Any, parent: QWidget | None = None,
@@ -80,15 +69,21 @@ class MainWindow(QMainWindow):
         self.show_error_dialogs = True
         self._results: dict[str, np.ndarray] = {}
         self._aei_data: bytes | None = None
-        self._mask: np.ndarray | None = None
+        self._original_bytes: int | None = None  # size of the opened file (compression ratio)
+        self.same_size_result: dict[str, Any] | None = None  # classic codec, same bytes
+        self.mask_editor = MaskEditor(self)
         self._model_ids: dict[str, str] = {}
         self.batch_dialog: BatchDialog | None = None
+        self.files: list[Path] = []  # dropped files to step through
+        self.file_index = -1
+        app = QApplication.instance()
+        self.theme = ThemeFollower(app, "system") if app is not None else None
 
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
         self.resize(1200, 800)
         self._build_widgets()
-        self._build_menus()
+        build_menus(self)
         self._build_status_bar()
         self._connect()
         self._restore_settings()
@@ -96,7 +91,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================ construction
     def _build_widgets(self) -> None:
-        self.compare_view = CompareView(self)
+        self.compare_view = CompareView(self, layout="split")
         self.compress_panel = CompressPanel(self)
         self.denoise_panel = DenoisePanel(self)
         self.inpaint_panel = InpaintPanel(self)
@@ -110,74 +105,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.compare_view, 1)
         layout.addWidget(self.tabs)
         self.setCentralWidget(central)
-
-    def _action(self, text: str, slot, shortcut: QKeySequence.StandardKey | str | None = None,
-                tip: str = "", fallback: str = "") -> QAction:
-        """An action; a standard key falls back to ``fallback`` where the platform has none."""
-        action = QAction(text, self)
-        if isinstance(shortcut, QKeySequence.StandardKey):
-            keys = QKeySequence.keyBindings(shortcut)
-            action.setShortcuts(keys or ([QKeySequence(fallback)] if fallback else []))
-        elif shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        if tip:
-            action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        return action
-
-    def _build_menus(self) -> None:
-        self.open_action = self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
-                                        "Open an image or an .aei file", "Ctrl+O")
-        self.save_aei_action = self._action("&Save .aei…", self.save_aei_dialog,
-                                            QKeySequence.StandardKey.Save,
-                                            "Save the compressed file", "Ctrl+S")
-        self.save_image_action = self._action("Save &decoded image…", self.save_result_dialog,
-                                              QKeySequence.StandardKey.SaveAs,
-                                              "Save the image shown on the right", "Ctrl+Shift+S")
-        self.batch_action = self._action("&Batch…", self.open_batch_dialog, "Ctrl+B",
-                                         "Run a task over a whole folder")
-        self.load_mask_action = self._action("Load &mask…", self.load_mask_dialog, None,
-                                             "Load an inpainting mask (white = hole)")
-        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit,
-                                        "Quit AE Studio", "Ctrl+Q")
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self.open_action)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
-        for action in (self.save_aei_action, self.save_image_action):
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.batch_action)
-        file_menu.addAction(self.load_mask_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-
-        self.paste_action = self._action("&Paste", self.paste_image,
-                                         QKeySequence.StandardKey.Paste,
-                                         "Open the image on the clipboard", "Ctrl+V")
-        edit_menu = self.menuBar().addMenu("&Edit")
-        edit_menu.addAction(self.paste_action)
-
-        view_menu = self.menuBar().addMenu("&View")
-        view_menu.addAction(self._action("&Fit", self.compare_view.fit, "Ctrl+0"))
-        view_menu.addAction(self._action("&100%", self.compare_view.actual_size, "Ctrl+1"))
-        view_menu.addAction(self._action("Zoom &in", lambda: self.compare_view.zoom_by(1.25),
-                                         QKeySequence.StandardKey.ZoomIn, fallback="Ctrl++"))
-        view_menu.addAction(self._action("Zoom &out", lambda: self.compare_view.zoom_by(0.8),
-                                         QKeySequence.StandardKey.ZoomOut, fallback="Ctrl+-"))
-        view_menu.addSeparator()
-        self.heatmap_action = self._action(
-            "Difference &heatmap", lambda _checked=False: self._show_mode_state(), "D",
-            "Show |original − result| (amplified) in the right pane")
-        self.heatmap_action.setCheckable(True)
-        view_menu.addAction(self.heatmap_action)
-        self._rebuild_recent_menu()
-
-        help_menu = self.menuBar().addMenu("&Help")
-        about = self._action("&About AE Studio", self.about)
-        about.setMenuRole(QAction.MenuRole.AboutRole)
-        help_menu.addAction(about)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -206,11 +133,24 @@ class MainWindow(QMainWindow):
         self.compress_panel.qualityChanged.connect(self._on_quality_changed)
         self.compress_panel.qualityChanged.connect(self.settings.set_quality)
         self.compress_panel.compressRequested.connect(self.compress_now)
+        self.compress_panel.targetSizeRequested.connect(self.compress_to_size)
+        self.compress_panel.compareWithChanged.connect(self._on_compare_with_changed)
+        c.same_sized.connect(self._on_same_sized)
         self.denoise_panel.denoiseRequested.connect(self.denoise_now)
-        self.inpaint_panel.inpaintRequested.connect(self.inpaint_now)
-        self.inpaint_panel.loadMaskRequested.connect(self.load_mask_dialog)
-        self.inpaint_panel.clearMaskRequested.connect(self.clear_mask)
+        self.denoise_panel.strengthChanged.connect(self._on_strength_changed)
+        panel, editor = self.inpaint_panel, self.mask_editor
+        panel.inpaintRequested.connect(self.inpaint_now)
+        panel.loadMaskRequested.connect(self.load_mask_dialog)
+        panel.clearMaskRequested.connect(editor.clear)
+        panel.undoRequested.connect(editor.undo)
+        panel.redoRequested.connect(editor.redo)
+        panel.brushSizeChanged.connect(self.compare_view.set_brush_radius)
+        self.compare_view.set_brush_radius(panel.brush_radius)
+        self.compare_view.brushSizeStep.connect(panel.step_brush)
+        self.compare_view.strokeStarted.connect(
+            lambda erase: editor.begin_stroke(erase or panel.erasing))
         self.compare_view.brushed.connect(self._on_brushed)
+        editor.changed.connect(self._on_mask_changed)
         self.tabs.currentChanged.connect(self._on_mode_changed)
 
     # ================================================================ public API
@@ -227,38 +167,24 @@ class MainWindow(QMainWindow):
 
     @property
     def mask(self) -> np.ndarray | None:
-        return self._mask
+        return self.mask_editor.mask
+
+    def set_layout(self, layout: str) -> None:
+        """``split`` (one image with a divider) or ``side-by-side`` (two synced panes)."""
+        self.compare_view.set_layout(layout)
+        self.split_action.setChecked(layout == "split")
+        self.settings.set_choice(_LAYOUT_KEY, layout)
+
+    def set_theme(self, theme: str) -> None:
+        """``system`` (follow the desktop's light or dark scheme), ``light`` or ``dark``."""
+        if self.theme is not None:
+            self.theme.set_theme(theme)
+        self.theme_actions[theme].setChecked(True)
+        self.settings.set_choice(_THEME_KEY, theme)
 
     def result_pixels(self, mode: str | None = None) -> np.ndarray | None:
         """The latest result of ``mode`` (default: the current mode)."""
         return self._results.get(mode or self.mode)
-
-    def open_path(self, path: str | Path) -> bool:
-        """Open an image (shown at once) or an .aei file (decoded in the background).
-
-        Returns False, after showing an error, when the file cannot be read.
-        """
-        p = Path(path)
-        if is_aei(p):
-            try:
-                data = read_aei(p)
-            except FILE_ERRORS as exc:
-                self.show_error(f"Cannot open {p.name}: {error_reason(exc, p)}")
-                return False
-            self.statusBar().showMessage(f"Decoding {p.name}…")
-            self.controller.decode(data, p.name)
-            self._add_recent(p)
-            return True
-        try:
-            loaded = load_image(p)
-        except FILE_ERRORS as exc:
-            self.show_error(f"Cannot open {p.name}: {error_reason(exc, p)}")
-            return False
-        self.set_image(loaded.pixels, p.name)
-        self._add_recent(p)
-        if loaded.notes:
-            self.statusBar().showMessage(f"{p.name}: " + "; ".join(loaded.notes), 8000)
-        return True
 
     def set_image(self, pixels: np.ndarray, name: str = "") -> None:
         """Make ``pixels`` the current image and run the current mode's automatic job."""
@@ -267,13 +193,16 @@ class MainWindow(QMainWindow):
         self.current_name = name
         self.last_result = None
         self._aei_data = None
+        self._original_bytes = None
+        self.same_size_result = None
+        self.compress_panel.show_same_size(None)
         self._results.clear()
-        self._mask = empty_mask(pixels.shape)
+        self.mask_editor.reset(pixels.shape)
         h, w = pixels.shape[:2]
         self.setWindowTitle(f"{APP_TITLE} — {name}" if name else APP_TITLE)
         self.compare_view.set_images(pixels, None, f"Original · {name} · {w}×{h}".strip(),
                                      "Result")
-        self._show_mode_state()
+        self.show_mode_state()
         if self.mode == "compress":
             self.compress_now()
 
@@ -282,113 +211,30 @@ class MainWindow(QMainWindow):
             self.compress_panel.show_message("Compressing…")
             self.controller.compress(self.current_pixels, self.compress_panel.quality)
 
+    def compress_to_size(self, target_bytes: int) -> None:
+        """Compress at the best quality whose file fits ``target_bytes``."""
+        if self._require_image():
+            self.compress_panel.show_message(f"Finding the best quality for {target_bytes:,} "
+                                             "bytes…")
+            self.controller.compress(self.current_pixels, self.compress_panel.quality,
+                                     target_bytes=target_bytes)
+
     def denoise_now(self) -> None:
         if self._require_image():
             self.denoise_panel.show_message("Denoising…")
-            self.controller.denoise(self.current_pixels)
+            self.controller.denoise(self.current_pixels, self.denoise_panel.sigma)
 
     def inpaint_now(self) -> None:
         if not self._require_image():
             return
-        if self._mask is None or not self._mask.any():
+        if not self.mask_editor.has_holes:
             self.show_error("Paint the areas to fill on the left image, or load a mask, first.")
             return
         self.inpaint_panel.show_message("Inpainting…")
-        self.controller.inpaint(self.current_pixels, self._mask.copy())
-
-    def load_mask(self, path: str | Path) -> bool:
-        """Use an image as the inpainting mask (bright = hole); switches to Inpaint."""
-        if not self._require_image():
-            return False
-        p = Path(path)
-        try:
-            self._mask = mask_from_pixels(load_image(p).pixels, self.current_pixels.shape)
-        except FILE_ERRORS as exc:
-            self.show_error(f"Cannot use {p.name} as a mask: {error_reason(exc, p)}")
-            return False
-        self.set_mode("inpaint")
-        self._show_mode_state()
-        self.inpaint_panel.show_message(
-            f"Mask {p.name}: {self._mask.mean():.1%} of the image will be filled.")
-        return True
+        self.controller.inpaint(self.current_pixels, self.mask_editor.mask.copy())
 
     def clear_mask(self) -> None:
-        if self.current_pixels is not None:
-            self._mask = empty_mask(self.current_pixels.shape)
-            self._show_mode_state()
-
-    def paste_image(self) -> bool:
-        """Open the image on the clipboard as "pasted image" (Edit ▸ Paste, Ctrl+V)."""
-        image = QApplication.clipboard().image()
-        if image.isNull():
-            self.show_error("The clipboard holds no image.")
-            return False
-        pixels = qimage_to_array(image)
-        if pixels.shape[2] == 4 and bool((pixels[:, :, 3] == 255).all()):
-            pixels = np.ascontiguousarray(pixels[:, :, :3])  # opaque: plain RGB
-        self.set_image(pixels, PASTED_NAME)
-        self.statusBar().showMessage("Pasted an image from the clipboard", 5000)
-        return True
-
-    def recent_files(self) -> list[str]:
-        """The Open Recent list, most recent first (missing files dropped)."""
-        return self.settings.recent_files()
-
-    def _add_recent(self, path: Path) -> None:
-        self.settings.add_recent_file(path)
-        self._rebuild_recent_menu()
-
-    def _rebuild_recent_menu(self) -> None:
-        menu = self.recent_menu
-        menu.clear()
-        files = self.settings.recent_files()
-        for i, f in enumerate(files):
-            action = menu.addAction(f"&{i + 1} {Path(f).name}")
-            action.setData(f)
-            action.setStatusTip(f)
-            action.triggered.connect(lambda _checked=False, f=f: self._open_recent(f))
-        if files:
-            menu.addSeparator()
-            menu.addAction("&Clear list", self._clear_recent)
-        menu.setEnabled(bool(files))
-
-    def _open_recent(self, path: str) -> None:
-        if not Path(path).is_file():
-            self.show_error(f"{Path(path).name} no longer exists.")
-            self._rebuild_recent_menu()
-            return
-        self.open_path(path)
-
-    def _clear_recent(self) -> None:
-        self.settings.clear_recent_files()
-        self._rebuild_recent_menu()
-
-    def save_aei(self, path: str | Path) -> bool:
-        """Write the latest compressed file (or the opened .aei) to ``path``."""
-        if self._aei_data is None:
-            self.show_error("Nothing to save yet: compress an image first.")
-            return False
-        try:
-            n = atomic_write_bytes(path, self._aei_data, overwrite=True)
-        except FILE_ERRORS as exc:
-            self.show_error(f"Cannot save {Path(path).name}: {error_reason(exc, Path(path))}")
-            return False
-        self.statusBar().showMessage(f"Saved {Path(path).name} ({n:,} bytes)", 8000)
-        return True
-
-    def save_result(self, path: str | Path) -> bool:
-        """Write the image shown on the right (decoded / denoised / inpainted)."""
-        pixels = self.result_pixels()
-        if pixels is None:
-            self.show_error("Nothing to save yet: run the current mode first.")
-            return False
-        try:
-            n = save_image(pixels, path, overwrite=True)
-        except FILE_ERRORS as exc:
-            self.show_error(f"Cannot save {Path(path).name}: {error_reason(exc, Path(path))}")
-            return False
-        self.statusBar().showMessage(f"Saved {Path(path).name} ({n:,} bytes)", 8000)
-        return True
+        self.mask_editor.clear()
 
     def show_error(self, message: str) -> None:
         """Report a problem in the status bar and a (non-blocking) message box."""
@@ -406,92 +252,6 @@ class MainWindow(QMainWindow):
                           "learned autoencoders (ONNX Runtime).</p>"
                           f"<p>{self.model_label.text()}</p>")
 
-    # ================================================================ dialogs
-    def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open", self.settings.last_folder(),
-                                              OPEN_FILTER)
-        if path:
-            self.settings.remember_path(path)
-            self.open_path(path)
-
-    def save_aei_dialog(self) -> None:
-        if self._aei_data is None:
-            self.show_error("Nothing to save yet: compress an image first.")
-            return
-        stem = Path(self.current_name).stem or "image"
-        path, _ = QFileDialog.getSaveFileName(self, "Save .aei",
-                                              self._in_last_folder(f"{stem}{AEI_SUFFIX}"),
-                                              AEI_FILTER)
-        if path:
-            self.settings.remember_path(path)
-            if not path.lower().endswith(AEI_SUFFIX):
-                path += AEI_SUFFIX
-            self.save_aei(path)
-
-    def save_result_dialog(self) -> None:
-        if self.result_pixels() is None:
-            self.show_error("Nothing to save yet: run the current mode first.")
-            return
-        stem = Path(self.current_name).stem or "image"
-        suffix = {"compress": "decoded", "denoise": "denoised", "inpaint": "inpainted"}[self.mode]
-        path, _ = QFileDialog.getSaveFileName(self, "Save image",
-                                              self._in_last_folder(f"{stem}_{suffix}.png"),
-                                              IMAGE_FILTER)
-        if path:
-            self.settings.remember_path(path)
-            if Path(path).suffix.lower() not in IMAGE_SUFFIXES:
-                path += ".png"
-            self.save_result(path)
-
-    def load_mask_dialog(self) -> None:
-        if not self._require_image():
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Load mask", self.settings.last_folder(),
-                                              IMAGE_FILTER)
-        if path:
-            self.settings.remember_path(path)
-            self.load_mask(path)
-
-    def _in_last_folder(self, name: str) -> str:
-        folder = self.settings.last_folder()
-        return str(Path(folder) / name) if folder else name
-
-    def open_batch_dialog(self, folder: str | Path | None = None) -> BatchDialog:
-        """Show the batch dialog (one per window), on ``folder`` when given."""
-        if self.batch_dialog is None:
-            models, provider = engine_settings(self.engine)
-            self.batch_dialog = BatchDialog(self, models_dir=models, provider=provider)
-        if folder is not None and not self.batch_dialog.is_running:
-            self.batch_dialog.set_input(folder)
-        self.batch_dialog.show()
-        self.batch_dialog.raise_()
-        self.batch_dialog.activateWindow()
-        return self.batch_dialog
-
-    # ================================================================ drag and drop
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        mime = event.mimeData()
-        if dropped_path(mime) is not None or dropped_folder(mime) is not None:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        self.dragEnterEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        path = dropped_path(event.mimeData())
-        folder = dropped_folder(event.mimeData()) if path is None else None
-        if folder is not None:  # a folder: the batch dialog on it
-            event.acceptProposedAction()
-            self.open_batch_dialog(folder)
-            return
-        if path is None:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.open_path(path)
-
     # ================================================================ reactions
     def _require_image(self) -> bool:
         if self.current_pixels is None:
@@ -505,12 +265,44 @@ class MainWindow(QMainWindow):
             self.controller.request_compress(self.current_pixels, quality)
 
     def _on_compressed(self, result: dict[str, Any]) -> None:
+        result["original_bytes"] = self._original_bytes
         self.last_result = result
         self._aei_data = result["data"]
         self._results["compress"] = result["reconstruction"]
         self.compress_panel.show_result(result)
-        self._show_mode_state()
+        if result.get("target_bytes"):
+            self.compress_panel.set_quality_silently(result["quality"])
+        self.same_size_result = None
+        self.compress_panel.show_same_size(None)
+        self._request_same_size()
+        self.show_mode_state()
         self._update_model_label()
+
+    def _request_same_size(self) -> None:
+        """Start the classic codec at the AE Studio file's size, if the left side shows one."""
+        fmt = self.compress_panel.compare_with
+        if fmt != "original" and self._aei_data is not None and self.current_pixels is not None:
+            self.compress_panel.same_size_label.setText(f"Encoding {fmt.upper()} at "
+                                                        f"{len(self._aei_data):,} bytes…")
+            self.controller.same_size(self.current_pixels, fmt, len(self._aei_data))
+
+    def _on_same_sized(self, result: dict[str, Any]) -> None:
+        self.same_size_result = result
+        self.compress_panel.show_same_size(result)
+        self.show_mode_state()
+
+    def _on_compare_with_changed(self, key: str) -> None:
+        self.settings.set_choice(_COMPARE_KEY, key)
+        self.same_size_result = None
+        self.compress_panel.show_same_size(None)
+        self._request_same_size()
+        self.show_mode_state()
+
+    def _on_strength_changed(self) -> None:
+        """A new strength re-runs the denoiser (debounced) once there is a result to update."""
+        if self.current_pixels is not None and "denoise" in self._results:
+            self.denoise_panel.show_message("Denoising…")
+            self.controller.request_denoise(self.current_pixels, self.denoise_panel.sigma)
 
     def _on_decoded(self, result: dict[str, Any]) -> None:
         pixels, name = result["pixels"], result["name"]
@@ -523,7 +315,7 @@ class MainWindow(QMainWindow):
         self.compress_panel.show_message(
             f"{name}: {format_compress_result(self.last_result)} (decoded; no original to "
             "compare). Move the slider to re-compress it.")
-        self._show_mode_state()
+        self.show_mode_state()
         self._update_model_label()
         self.statusBar().showMessage(f"Decoded {name}", 5000)
 
@@ -533,7 +325,8 @@ class MainWindow(QMainWindow):
         self.current_pixels = pixels
         self.current_name = name
         self._results.clear()
-        self._mask = empty_mask(pixels.shape)
+        self.same_size_result = None
+        self.mask_editor.reset(pixels.shape)
         h, w = pixels.shape[:2]
         self.setWindowTitle(f"{APP_TITLE} — {name}")
         self.compare_view.set_images(pixels, pixels, f"Decoded · {name} · {w}×{h}",
@@ -542,13 +335,13 @@ class MainWindow(QMainWindow):
     def _on_denoised(self, result: dict[str, Any]) -> None:
         self._results["denoise"] = result["pixels"]
         self.denoise_panel.show_result(result)
-        self._show_mode_state()
+        self.show_mode_state()
         self._update_model_label()
 
     def _on_inpainted(self, result: dict[str, Any]) -> None:
         self._results["inpaint"] = result["pixels"]
         self.inpaint_panel.show_result(result)
-        self._show_mode_state()
+        self.show_mode_state()
         self._update_model_label()
 
     def _on_busy(self, busy: bool) -> None:
@@ -567,28 +360,37 @@ class MainWindow(QMainWindow):
 
     def _on_mode_changed(self, _index: int) -> None:
         self.settings.set_mode(self.mode)
-        self._show_mode_state()
+        self.show_mode_state()
         self._update_model_label()
         if (self.mode == "compress" and self.current_pixels is not None
                 and "compress" not in self._results and not self.controller.is_busy):
             self.compress_now()
 
     def _on_brushed(self, p0: QPointF, p1: QPointF) -> None:
-        if self._mask is None or self.mode != "inpaint":
-            return
-        paint_stroke(self._mask, p0.x(), p0.y(), p1.x(), p1.y(), self.inpaint_panel.brush_radius)
-        self.compare_view.set_overlay(mask_overlay(self._mask))
+        if self.mode == "inpaint":
+            self.mask_editor.stroke(p0.x(), p0.y(), p1.x(), p1.y(),
+                                    self.inpaint_panel.brush_radius)
 
-    def _show_mode_state(self) -> None:
-        """Right pane, overlay and brush for the current mode."""
+    def _on_mask_changed(self) -> None:
+        history = self.mask_editor.history
+        self.inpaint_panel.set_history_state(history.can_undo, history.can_redo)
+        self.undo_action.setEnabled(history.can_undo)
+        self.redo_action.setEnabled(history.can_redo)
+        mask = self.mask_editor.mask
+        if self.mode == "inpaint":
+            self.compare_view.set_overlay(None if mask is None else mask_overlay(mask))
+
+    def show_mode_state(self) -> None:
+        """Both sides, overlay and brush for the current mode."""
         mode = self.mode
         inpaint = mode == "inpaint"
+        mask = self.mask_editor.mask
         self.compare_view.set_brush_enabled(inpaint and self.current_pixels is not None)
-        self.compare_view.set_overlay(
-            mask_overlay(self._mask) if inpaint and self._mask is not None else None)
+        self.compare_view.set_overlay(mask_overlay(mask) if inpaint and mask is not None
+                                      else None)
         if self.current_pixels is None:
             return
-        captions = {"compress": "Reconstruction", "denoise": "Denoised", "inpaint": "Inpainted"}
+        self._show_left(mode)
         result = self._results.get(mode)
         heatmap = None
         if result is not None and self.heatmap_action.isChecked():
@@ -597,11 +399,24 @@ class MainWindow(QMainWindow):
             self.compare_view.set_right(self.current_pixels, "Original (release Space)")
         elif heatmap is not None:
             self.compare_view.set_right(
-                heatmap, f"Difference |original − {captions[mode].lower()}| ×{DEFAULT_GAIN:g}")
+                heatmap, f"Difference |original − {CAPTIONS[mode].lower()}| ×{DEFAULT_GAIN:g}")
         elif result is not None:
-            self.compare_view.set_right(result, captions[mode])
+            self.compare_view.set_right(result, CAPTIONS[mode])
         else:
-            self.compare_view.set_right(None, f"{captions[mode]} (not computed yet)")
+            self.compare_view.set_right(None, f"{CAPTIONS[mode]} (not computed yet)")
+
+    def _show_left(self, mode: str) -> None:
+        """The original, or in Compress mode the classic codec at the same size if chosen."""
+        same = self.same_size_result
+        h, w = self.current_pixels.shape[:2]
+        showing_classic = self.compress_panel.compare_with != "original"
+        if mode == "compress" and same is not None and showing_classic:
+            caption = (f"{same['format'].upper()} q{same['quality']} · {same['bytes']:,} bytes · "
+                       f"{same['psnr']:.2f} dB")
+            self.compare_view.set_left(same["pixels"], caption)
+        else:
+            self.compare_view.set_left(self.current_pixels,
+                                       f"Original · {self.current_name} · {w}×{h}".strip())
 
     @property
     def showing_heatmap(self) -> bool:
@@ -615,7 +430,7 @@ class MainWindow(QMainWindow):
         """Show the original in the right pane (while Space is held)."""
         if on != self._flashing:
             self._flashing = on
-            self._show_mode_state()
+            self.show_mode_state()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.modifiers():
@@ -650,6 +465,10 @@ class MainWindow(QMainWindow):
         quality = self.settings.quality()
         if quality is not None:
             self.quality_slider.setValue(quality)
+        self.set_layout(self.settings.choice(_LAYOUT_KEY, LAYOUTS, "split"))
+        self.set_theme(self.settings.choice(_THEME_KEY, THEMES, "system"))
+        self.compress_panel.set_compare_with(
+            self.settings.choice(_COMPARE_KEY, tuple(COMPARE_CHOICES), "original"))
 
     def save_settings(self) -> None:
         self.settings.set_geometry(self.saveGeometry())
@@ -660,11 +479,8 @@ class MainWindow(QMainWindow):
     # ================================================================ status bar model label
     def _model_id(self, task: str) -> str:
         if task not in self._model_ids:
-            try:
-                if task == "codec":
-                    self._model_ids[task] = self.engine.codec().model.id
-                else:
-                    self._model_ids[task] = self.engine.model(task).id
+            try:  # resolve only: hashing the model files here would stall the UI thread
+                self._model_ids[task] = self.engine.registry.resolve(task).id
             except Exception as exc:  # noqa: BLE001 - shown, never fatal
                 return f"none ({error_reason(exc)})"
         return self._model_ids[task]

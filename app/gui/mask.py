@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["OVERLAY_RGBA", "empty_mask", "mask_from_pixels", "mask_overlay", "paint_stroke"]
+__all__ = [
+    "OVERLAY_RGBA", "MaskHistory", "empty_mask", "mask_from_pixels", "mask_overlay",
+    "paint_stroke",
+]
 
 OVERLAY_RGBA = (255, 40, 40, 140)
 
@@ -55,3 +58,56 @@ def mask_overlay(mask: np.ndarray) -> np.ndarray:
     out = np.zeros(mask.shape + (4,), dtype=np.uint8)
     out[mask > 0] = OVERLAY_RGBA
     return out
+
+
+class MaskHistory:
+    """Undo / redo of whole brush strokes (and clears) on one mask.
+
+    Call :meth:`checkpoint` before a change (at the start of a stroke); snapshots are kept
+    bit-packed (1 bit per pixel: 1.5 MB for a 12-megapixel mask), at most ``limit`` of them.
+    """
+
+    def __init__(self, limit: int = 50) -> None:
+        self.limit = limit
+        self._undo: list[tuple[tuple[int, int], np.ndarray]] = []
+        self._redo: list[tuple[tuple[int, int], np.ndarray]] = []
+
+    @staticmethod
+    def _pack(mask: np.ndarray) -> tuple[tuple[int, int], np.ndarray]:
+        return mask.shape, np.packbits(mask > 0)
+
+    @staticmethod
+    def _unpack(snapshot: tuple[tuple[int, int], np.ndarray]) -> np.ndarray:
+        shape, bits = snapshot
+        return np.unpackbits(bits, count=shape[0] * shape[1]).reshape(shape)
+
+    def clear(self) -> None:
+        self._undo.clear()
+        self._redo.clear()
+
+    def checkpoint(self, mask: np.ndarray) -> None:
+        """Remember ``mask`` as it is before a change; a new change forgets the redo list."""
+        self._undo.append(self._pack(mask))
+        del self._undo[:-self.limit]
+        self._redo.clear()
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self, mask: np.ndarray) -> np.ndarray | None:
+        """The mask before the last change (None if there is none); ``mask`` is the current."""
+        if not self._undo:
+            return None
+        self._redo.append(self._pack(mask))
+        return self._unpack(self._undo.pop())
+
+    def redo(self, mask: np.ndarray) -> np.ndarray | None:
+        if not self._redo:
+            return None
+        self._undo.append(self._pack(mask))
+        return self._unpack(self._redo.pop())

@@ -11,8 +11,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -20,21 +23,56 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["CompressPanel", "DenoisePanel", "InpaintPanel", "format_compress_result"]
+from app.core.units import parse_size
+
+__all__ = [
+    "COMPARE_CHOICES", "CompressPanel", "DenoisePanel", "InpaintPanel",
+    "format_compress_result", "format_same_size",
+]
 
 DEFAULT_QUALITY = 75
+MAX_SIGMA = 50
+# what the left side of the comparison shows in Compress mode
+COMPARE_CHOICES = {"original": "Original", "jpeg": "JPEG at the same size",
+                   "webp": "WebP at the same size", "avif": "AVIF at the same size"}
+
+
+def _quality_text(value: float | None) -> str:
+    if value is None:
+        return ""
+    return "lossless (PSNR ∞)" if math.isinf(value) else f"{value:.2f} dB PSNR"
 
 
 def format_compress_result(result: dict[str, Any]) -> str:
-    """``"12,345 bytes · 0.512 bpp · 31.20 dB PSNR · encoded in 0.84 s"``."""
+    """``"12,345 bytes · 0.512 bpp · 1:42.0 · 31.20 dB PSNR · MS-SSIM 0.9712 · ..."``."""
     parts = [f"{result['bytes']:,} bytes", f"{result['bpp']:.3f} bpp"]
-    value = result.get("psnr")
-    if value is not None:
-        parts.append("lossless (PSNR ∞)" if math.isinf(value) else f"{value:.2f} dB PSNR")
-    seconds = result.get("seconds")
-    if seconds is not None:
-        parts.append(f"encoded in {seconds:.2f} s")
+    original = result.get("original_bytes")
+    if original:
+        parts.append(f"1:{original / max(1, result['bytes']):.1f} against the "
+                     f"{original:,}-byte original")
+    if result.get("psnr") is not None:
+        parts.append(_quality_text(result["psnr"]))
+    if result.get("ms_ssim") is not None:
+        parts.append(f"MS-SSIM {result['ms_ssim']:.4f}")
+    if result.get("seconds") is not None:
+        parts.append(f"encoded in {result['seconds']:.2f} s")
+    if result.get("decode_seconds") is not None:
+        parts.append(f"decoded in {result['decode_seconds']:.2f} s")
+    if result.get("quality") is not None and result.get("target_bytes"):
+        parts.append(f"quality {result['quality']:.1f} fits {result['target_bytes']:,} bytes")
     return " · ".join(parts)
+
+
+def format_same_size(result: dict[str, Any]) -> str:
+    """The line describing the classic codec shown at the same size."""
+    name = result["format"].upper()
+    parts = [f"{name} q{result['quality']}: {result['bytes']:,} bytes",
+             _quality_text(result["psnr"])]
+    if result.get("ms_ssim") is not None:
+        parts.append(f"MS-SSIM {result['ms_ssim']:.4f}")
+    if not result.get("fits", True):
+        parts.append("(its smallest file is larger than the AE Studio file)")
+    return " · ".join(p for p in parts if p)
 
 
 def _result_label(text: str, parent: QWidget) -> QLabel:
@@ -45,10 +83,12 @@ def _result_label(text: str, parent: QWidget) -> QLabel:
 
 
 class CompressPanel(QWidget):
-    """Quality slider + spin box (1..100), a Compress button and the measured result."""
+    """Quality (1..100) or a target size, what to compare against, and the measured result."""
 
     qualityChanged = Signal(int)  # every slider / spin box change (the window debounces)
     compressRequested = Signal()
+    targetSizeRequested = Signal(int)  # bytes
+    compareWithChanged = Signal(str)  # a COMPARE_CHOICES key
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,54 +101,138 @@ class CompressPanel(QWidget):
         self.quality_spin.setRange(1, 100)
         self.quality_spin.setValue(DEFAULT_QUALITY)
         self.compress_button = QPushButton("Compress", self)
+        self.target_edit = QLineEdit(self)
+        self.target_edit.setPlaceholderText("e.g. 40KB")
+        self.target_edit.setMaximumWidth(110)
+        self.target_edit.setToolTip("Find the best quality whose file fits this size "
+                                    "(40KB, 1.5MB, 20000)")
+        self.fit_button = QPushButton("Fit size", self)
+        self.compare_combo = QComboBox(self)
+        for key, text in COMPARE_CHOICES.items():
+            self.compare_combo.addItem(text, key)
+        self.compare_combo.setToolTip("What the left side shows: the original, or a classic "
+                                      "codec's file of the same size as the AE Studio file")
         self.result_label = _result_label("Open an image to compress it.", self)
+        self.same_size_label = _result_label("", self)
 
         row = QHBoxLayout()
         row.addWidget(QLabel("Quality", self))
         row.addWidget(self.quality_slider, 1)
         row.addWidget(self.quality_spin)
         row.addWidget(self.compress_button)
+        row2 = QHBoxLayout()
+        row2.addWidget(QLabel("Target size", self))
+        row2.addWidget(self.target_edit)
+        row2.addWidget(self.fit_button)
+        row2.addStretch(1)
+        row2.addWidget(QLabel("Left side", self))
+        row2.addWidget(self.compare_combo)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
+        layout.addLayout(row2)
         layout.addWidget(self.result_label)
+        layout.addWidget(self.same_size_label)
 
         self.quality_slider.valueChanged.connect(self.quality_spin.setValue)
         self.quality_spin.valueChanged.connect(self.quality_slider.setValue)
         self.quality_slider.valueChanged.connect(self.qualityChanged)
         self.compress_button.clicked.connect(self.compressRequested)
+        self.fit_button.clicked.connect(self._request_target)
+        self.target_edit.returnPressed.connect(self._request_target)
+        self.compare_combo.currentIndexChanged.connect(
+            lambda _i: self.compareWithChanged.emit(self.compare_with))
 
     @property
     def quality(self) -> int:
         return self.quality_slider.value()
 
+    def set_quality_silently(self, quality: float) -> None:
+        """Show the quality a target-size search chose, without asking for a new compress."""
+        for widget in (self.quality_slider, self.quality_spin):
+            widget.blockSignals(True)
+            widget.setValue(round(quality))
+            widget.blockSignals(False)
+
+    @property
+    def compare_with(self) -> str:
+        return self.compare_combo.currentData()
+
+    def set_compare_with(self, key: str) -> None:
+        index = self.compare_combo.findData(key)
+        if index >= 0:
+            self.compare_combo.setCurrentIndex(index)
+
+    def target_bytes(self) -> int:
+        """The typed target size; ValueError with a readable message if it is not a size."""
+        return parse_size(self.target_edit.text())
+
+    def _request_target(self) -> None:
+        try:
+            size = self.target_bytes()
+        except ValueError as exc:
+            self.show_message(str(exc))
+            return
+        self.targetSizeRequested.emit(size)
+
     def show_result(self, result: dict[str, Any]) -> None:
         self.result_label.setText(format_compress_result(result))
+
+    def show_same_size(self, result: dict[str, Any] | None) -> None:
+        self.same_size_label.setText("" if result is None else format_same_size(result))
 
     def show_message(self, text: str) -> None:
         self.result_label.setText(text)
 
 
 class DenoisePanel(QWidget):
-    """Runs the denoiser with automatic strength (the noise level is estimated)."""
+    """Automatic strength (the noise level is estimated) or a chosen σ, then Denoise."""
 
     denoiseRequested = Signal()
+    strengthChanged = Signal()  # the automatic box or the slider changed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.denoise_button = QPushButton("Denoise (automatic strength)", self)
+        self.auto_check = QCheckBox("Automatic strength", self)
+        self.auto_check.setChecked(True)
+        self.auto_check.setToolTip("Estimate the noise level from the image")
+        self.strength_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.strength_slider.setRange(0, MAX_SIGMA)
+        self.strength_slider.setValue(15)
+        self.strength_slider.setToolTip("Noise level σ to remove (0–50 on the 0–255 scale)")
+        self.strength_label = QLabel(self)
+        self.denoise_button = QPushButton("Denoise", self)
         self.result_label = _result_label(
-            "Removes noise; the strength is estimated from the image.", self)
+            "Removes noise; by default the strength is estimated from the image.", self)
         row = QHBoxLayout()
+        row.addWidget(self.auto_check)
+        row.addWidget(QLabel("Strength σ", self))
+        row.addWidget(self.strength_slider, 1)
+        row.addWidget(self.strength_label)
         row.addWidget(self.denoise_button)
-        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.result_label)
         self.denoise_button.clicked.connect(self.denoiseRequested)
+        self.auto_check.toggled.connect(self._on_strength_controls)
+        self.strength_slider.valueChanged.connect(self._on_strength_controls)
+        self._on_strength_controls(emit=False)
+
+    @property
+    def sigma(self) -> float | None:
+        """None for automatic strength, else the chosen σ."""
+        return None if self.auto_check.isChecked() else float(self.strength_slider.value())
+
+    def _on_strength_controls(self, *_args, emit: bool = True) -> None:
+        manual = not self.auto_check.isChecked()
+        self.strength_slider.setEnabled(manual)
+        self.strength_label.setText(f"{self.strength_slider.value():d}" if manual else "auto")
+        if emit:
+            self.strengthChanged.emit()
 
     def show_result(self, result: dict[str, Any]) -> None:
+        how = "estimated" if result.get("automatic", True) else "chosen"
         self.result_label.setText(
-            f"Estimated noise σ = {result['sigma']:.1f} · done in {result['seconds']:.2f} s")
+            f"Noise σ = {result['sigma']:.1f} ({how}) · done in {result['seconds']:.2f} s")
 
     def show_message(self, text: str) -> None:
         self.result_label.setText(text)
@@ -120,6 +244,8 @@ class InpaintPanel(QWidget):
     loadMaskRequested = Signal()
     clearMaskRequested = Signal()
     inpaintRequested = Signal()
+    undoRequested = Signal()
+    redoRequested = Signal()
     brushSizeChanged = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -128,6 +254,12 @@ class InpaintPanel(QWidget):
         self.brush_spin.setRange(1, 200)
         self.brush_spin.setValue(12)
         self.brush_spin.setSuffix(" px")
+        self.brush_spin.setToolTip("Brush radius: [ and ] or Alt+wheel")
+        self.eraser_check = QCheckBox("Eraser", self)
+        self.eraser_check.setToolTip("Erase the mask instead of painting it (E; or drag with "
+                                     "the right button)")
+        self.undo_button = QPushButton("Undo", self)
+        self.redo_button = QPushButton("Redo", self)
         self.load_mask_button = QPushButton("Load mask…", self)
         self.clear_mask_button = QPushButton("Clear mask", self)
         self.inpaint_button = QPushButton("Inpaint", self)
@@ -137,21 +269,45 @@ class InpaintPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(QLabel("Brush radius", self))
         row.addWidget(self.brush_spin)
-        row.addWidget(self.load_mask_button)
-        row.addWidget(self.clear_mask_button)
+        row.addWidget(self.eraser_check)
+        row.addWidget(self.undo_button)
+        row.addWidget(self.redo_button)
         row.addStretch(1)
-        row.addWidget(self.inpaint_button)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.load_mask_button)
+        row2.addWidget(self.clear_mask_button)
+        row2.addStretch(1)
+        row2.addWidget(self.inpaint_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
+        layout.addLayout(row2)
         layout.addWidget(self.result_label)
         self.load_mask_button.clicked.connect(self.loadMaskRequested)
         self.clear_mask_button.clicked.connect(self.clearMaskRequested)
         self.inpaint_button.clicked.connect(self.inpaintRequested)
+        self.undo_button.clicked.connect(self.undoRequested)
+        self.redo_button.clicked.connect(self.redoRequested)
         self.brush_spin.valueChanged.connect(self.brushSizeChanged)
+        self.set_history_state(False, False)
 
     @property
     def brush_radius(self) -> int:
         return self.brush_spin.value()
+
+    def step_brush(self, steps: int) -> None:
+        """Grow (``steps`` > 0) or shrink the brush by about 15 % per step."""
+        r = self.brush_spin.value()
+        for _ in range(abs(steps)):
+            r = max(r + 1, round(r * 1.15)) if steps > 0 else min(r - 1, round(r / 1.15))
+        self.brush_spin.setValue(r)
+
+    @property
+    def erasing(self) -> bool:
+        return self.eraser_check.isChecked()
+
+    def set_history_state(self, can_undo: bool, can_redo: bool) -> None:
+        self.undo_button.setEnabled(can_undo)
+        self.redo_button.setEnabled(can_redo)
 
     def show_result(self, result: dict[str, Any]) -> None:
         self.result_label.setText(f"Filled in {result['seconds']:.2f} s")

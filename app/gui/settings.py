@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-__all__ = ["MAX_RECENT", "ORGANIZATION", "APPLICATION", "Settings", "default_qsettings"]
+__all__ = ["APPLICATION", "MAX_RECENT", "ORGANIZATION", "Settings", "default_qsettings"]
 
 ORGANIZATION = "AE Studio"
 APPLICATION = "AE Studio"
@@ -69,6 +69,15 @@ class Settings:
 
     def set_quality(self, quality: int) -> None:
         self.qsettings.setValue(_QUALITY, int(quality))
+
+    # -- choices from a fixed list (theme, view layout, what the left side shows) ---------
+    def choice(self, key: str, allowed: tuple[str, ...], default: str) -> str:
+        """The stored value of ``key`` if it is one of ``allowed``, else ``default``."""
+        value = self.qsettings.value(key)
+        return str(value) if value in allowed else default
+
+    def set_choice(self, key: str, value: str) -> None:
+        self.qsettings.setValue(key, value)
 
     # -- folders and recent files ---------------------------------------------------------
     def last_folder(self) -> str:

@@ -95,7 +95,7 @@ def test_quick_slider_moves_show_only_the_latest(qtbot, window, write_image):
 def test_drop_opens_the_file(qtbot, window, write_image, make_gradient):
     path = write_image("dropped.png", make_gradient(seed=3))
     mime = file_mime(path)  # keep a reference: events do not own their mime data
-    enter = QDragEnterEvent(QPointF(window.rect().center()), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(window.rect().center(), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
@@ -112,7 +112,7 @@ def test_drag_of_other_files_is_refused(window, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("hello")
     mime = file_mime(text)  # keep a reference: events do not own their mime data
-    enter = QDragEnterEvent(QPointF(window.rect().center()), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(window.rect().center(), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert not enter.isAccepted()

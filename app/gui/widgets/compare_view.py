@@ -1,18 +1,34 @@
-"""Side-by-side comparison of two images in synced QGraphicsView panes.
+"""Comparison of two images: a split view with a draggable divider, or two synced panes.
 
-Left: the original; right: the reconstruction or result. Wheel zooms (around the cursor),
-dragging pans, and both panes always show the same image region. The left pane can also act
-as a brush canvas (for inpainting masks): while brush mode is on, a left-button drag emits
-:attr:`CompareView.brushed` with scene (= image pixel) coordinates instead of panning.
+``split`` layout (the default in the app, as in Squoosh): one pane shows the original left of
+a vertical divider and the result right of it; drag the divider, or move it with
+:meth:`CompareView.set_divider` (the window binds keys 1 / 2 / 3 to left, middle, right).
+``side-by-side`` layout: two captioned panes that always show the same image region.
+
+In both, the wheel zooms around the cursor, dragging pans, :meth:`CompareView.fit` fits the
+window and :meth:`CompareView.actual_size` shows one image pixel per *device* pixel (also on
+high-DPI screens). The left pane can act as a brush canvas (inpainting masks): while brush
+mode is on, a drag emits ``brushed`` with scene (= image pixel) coordinates instead of panning
+(left button paints, right button erases), and Alt+wheel asks for another brush size.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPixmap, QResizeEvent, QWheelEvent
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
+    QGraphicsItem,
     QGraphicsPixmapItem,
+    QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsView,
     QHBoxLayout,
@@ -23,44 +39,66 @@ from PySide6.QtWidgets import (
 
 from ..qimage import array_to_pixmap
 
-__all__ = ["CompareView", "ImagePane", "MAX_ZOOM", "MIN_ZOOM", "WHEEL_STEP"]
+__all__ = ["LAYOUTS", "MAX_ZOOM", "MIN_ZOOM", "WHEEL_STEP", "CompareView", "ImagePane"]
 
 WHEEL_STEP = 1.25
 MIN_ZOOM = 0.02
 MAX_ZOOM = 64.0
+LAYOUTS = ("split", "side-by-side")
+DIVIDER_GRAB_PX = 8  # how close to the divider a press grabs it
 
 
 class ImagePane(QGraphicsView):
-    """One pane: a scene with an image item and an optional overlay item on top."""
+    """One pane: the image, an optional second image right of a divider, an overlay on top."""
 
     zoomRequested = Signal(float)  # factor, already applied to this pane
     viewChanged = Signal()
     resized = Signal()
     brushed = Signal(QPointF, QPointF)  # previous and current scene point of a stroke
+    strokeStarted = Signal(bool)  # a brush stroke begins; True = erasing (right button)
+    strokeFinished = Signal()
+    brushSizeStep = Signal(int)  # Alt+wheel in brush mode: +1 larger / -1 smaller
+    dividerMoved = Signal(float)  # the user dragged the divider (fraction of the width)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
         self.image_item = QGraphicsPixmapItem()
         self.image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
+        self.split_clip = QGraphicsRectItem()  # shows its child only inside its rectangle
+        self.split_clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+        self.split_clip.setPen(QPen(Qt.PenStyle.NoPen))
+        self.split_clip.setZValue(0.5)
+        self.split_item = QGraphicsPixmapItem(self.split_clip)
+        self.split_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
         self.overlay_item = QGraphicsPixmapItem()
         self.overlay_item.setZValue(1)
-        self.scene().addItem(self.image_item)
-        self.scene().addItem(self.overlay_item)
+        for item in (self.image_item, self.split_clip, self.overlay_item):
+            self.scene().addItem(item)
         self.setBackgroundBrush(QColor(48, 48, 48))
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        # the divider and the brush outline are drawn in view coordinates: no scroll caching
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setMouseTracking(True)
         self.setAcceptDrops(False)  # file drops go to the main window
-        self.horizontalScrollBar().valueChanged.connect(self.viewChanged)
-        self.verticalScrollBar().valueChanged.connect(self.viewChanged)
+        self.horizontalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self._brush = False
+        self._brush_radius = 12.0
         self._last_brush: QPointF | None = None
+        self._hover: QPointF | None = None  # viewport position of the mouse (brush outline)
+        self._divider: float | None = None  # None: no split; else fraction of the width
+        self._dragging_divider = False
 
     # -- content --------------------------------------------------------------------------
     def set_pixmap(self, pixmap: QPixmap | None) -> None:
         self.image_item.setPixmap(pixmap if pixmap is not None else QPixmap())
+
+    def set_split_pixmap(self, pixmap: QPixmap | None) -> None:
+        self.split_item.setPixmap(pixmap if pixmap is not None else QPixmap())
 
     def set_overlay(self, pixmap: QPixmap | None) -> None:
         self.overlay_item.setPixmap(pixmap if pixmap is not None else QPixmap())
@@ -78,6 +116,37 @@ class ImagePane(QGraphicsView):
     def center_point(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())
 
+    # -- divider ------------------------------------------------------------------------------
+    @property
+    def divider(self) -> float | None:
+        return self._divider
+
+    def set_divider(self, fraction: float | None) -> None:
+        """Show the split image right of ``fraction`` of the width (None: no split)."""
+        self._divider = None if fraction is None else min(max(float(fraction), 0.0), 1.0)
+        self.split_clip.setVisible(self._divider is not None)
+        self.update_split_clip()
+
+    def divider_x(self) -> float:
+        """The divider's x in viewport pixels."""
+        return (self._divider or 0.0) * self.viewport().width()
+
+    def _near_divider(self, pos: QPointF) -> bool:
+        return self._divider is not None and abs(pos.x() - self.divider_x()) <= DIVIDER_GRAB_PX
+
+    def update_split_clip(self) -> None:
+        if self._divider is None:
+            return
+        rect = self.sceneRect()
+        x = self.mapToScene(QPoint(round(self.divider_x()), 0)).x()
+        left = min(max(x, rect.left()), rect.right())
+        self.split_clip.setRect(QRectF(left, rect.top(), rect.right() - left, rect.height()))
+        self.viewport().update()
+
+    def _on_scrolled(self) -> None:
+        self.update_split_clip()
+        self.viewChanged.emit()
+
     # -- brush ------------------------------------------------------------------------------
     def set_brush_enabled(self, enabled: bool) -> None:
         self._brush = enabled
@@ -86,40 +155,112 @@ class ImagePane(QGraphicsView):
                          else QGraphicsView.DragMode.ScrollHandDrag)
         self.viewport().setCursor(Qt.CursorShape.CrossCursor if enabled
                                   else Qt.CursorShape.OpenHandCursor)
+        self.viewport().update()
+
+    def set_brush_radius(self, radius: float) -> None:
+        self._brush_radius = float(radius)
+        self.viewport().update()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if self._brush and event.button() == Qt.MouseButton.LeftButton:
-            pt = self.mapToScene(event.position().toPoint())
+        pos = event.position()
+        if event.button() == Qt.MouseButton.LeftButton and self._near_divider(pos):
+            self._dragging_divider = True
+            event.accept()
+            return
+        buttons = (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton)
+        if self._brush and event.button() in buttons:
+            pt = self.mapToScene(pos.toPoint())
             self._last_brush = pt
+            self.strokeStarted.emit(event.button() == Qt.MouseButton.RightButton)
             self.brushed.emit(pt, pt)
             event.accept()
             return
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        self._hover = pos
+        if self._dragging_divider:
+            width = max(1, self.viewport().width())
+            self.set_divider(pos.x() / width)
+            self.dividerMoved.emit(self._divider)
+            event.accept()
+            return
         if self._brush and self._last_brush is not None:
-            pt = self.mapToScene(event.position().toPoint())
+            pt = self.mapToScene(pos.toPoint())
             self.brushed.emit(self._last_brush, pt)
             self._last_brush = pt
             event.accept()
+            self.viewport().update()
             return
+        if self._near_divider(pos):
+            self.viewport().setCursor(Qt.CursorShape.SplitHCursor)
+        else:
+            self.viewport().setCursor(Qt.CursorShape.CrossCursor if self._brush
+                                      else Qt.CursorShape.OpenHandCursor)
+        if self._brush:
+            self.viewport().update()
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._dragging_divider:
+            self._dragging_divider = False
+            event.accept()
+            return
         if self._brush and self._last_brush is not None:
             self._last_brush = None
+            self.strokeFinished.emit()
             event.accept()
             return
         super().mouseReleaseEvent(event)
 
+    def leaveEvent(self, event) -> None:
+        self._hover = None
+        self.viewport().update()
+        super().leaveEvent(event)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        """The divider (with its handle) and the brush outline, in viewport coordinates."""
+        super().drawForeground(painter, rect)
+        if self._divider is None and not (self._brush and self._hover is not None):
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self._divider is not None:
+            x, h = self.divider_x(), self.viewport().height()
+            painter.setPen(QPen(QColor(255, 255, 255, 230), 2))
+            painter.drawLine(QPointF(x, 0), QPointF(x, h))
+            painter.setBrush(QColor(40, 40, 40, 200))
+            painter.drawEllipse(QPointF(x, h / 2), 11, 11)
+            painter.drawText(QRectF(x - 11, h / 2 - 11, 22, 22),
+                             Qt.AlignmentFlag.AlignCenter, "⇔")
+        if self._brush and self._hover is not None:
+            r = self._brush_radius * self.zoom()
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(QColor(0, 0, 0, 200), 3))
+            painter.drawEllipse(self._hover, r, r)
+            painter.setPen(QPen(QColor(255, 255, 255, 230), 1))
+            painter.drawEllipse(self._hover, r, r)
+        painter.restore()
+
     # -- zoom -------------------------------------------------------------------------------
     def wheelEvent(self, event: QWheelEvent) -> None:
-        steps = event.angleDelta().y() / 120.0
+        delta = event.angleDelta()
+        if self._brush and event.modifiers() & Qt.KeyboardModifier.AltModifier:
+            # some platforms turn Alt+wheel into a horizontal wheel
+            step = delta.y() or delta.x()
+            if step:
+                self.brushSizeStep.emit(1 if step > 0 else -1)
+            event.accept()
+            return
+        steps = delta.y() / 120.0
         if steps == 0:
             return super().wheelEvent(event)
         factor = self.clamped_factor(WHEEL_STEP ** steps)
         if factor != 1.0:
             self.scale(factor, factor)  # anchored under the mouse
+            self.update_split_clip()
             self.zoomRequested.emit(factor)
         event.accept()
 
@@ -129,36 +270,80 @@ class ImagePane(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self.update_split_clip()
         self.resized.emit()
 
 
 class CompareView(QWidget):
-    """Two captioned, synced panes: ``left`` (original) and ``right`` (result)."""
+    """Original (left) against result (right), in a ``split`` or ``side-by-side`` layout."""
 
     brushed = Signal(QPointF, QPointF)  # a brush stroke on the left pane, in image pixels
+    strokeStarted = Signal(bool)  # True: erasing
+    strokeFinished = Signal()
+    brushSizeStep = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, layout: str = "side-by-side") -> None:
         super().__init__(parent)
         self.left = ImagePane(self)
         self.right = ImagePane(self)
         self.left_caption = QLabel("Original", self)
         self.right_caption = QLabel("Result", self)
-        for caption in (self.left_caption, self.right_caption):
-            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for caption, pane in ((self.left_caption, self.left), (self.right_caption, self.right)):
-            column = QVBoxLayout()
-            column.addWidget(caption)
-            column.addWidget(pane, 1)
-            layout.addLayout(column, 1)
+        captions = QHBoxLayout()
+        captions.addWidget(self.left_caption, 1)
+        captions.addWidget(self.right_caption, 1)
+        panes = QHBoxLayout()
+        panes.addWidget(self.left, 1)
+        panes.addWidget(self.right, 1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(captions)
+        column.addLayout(panes, 1)
         self._syncing = False
         self._fit_mode = True
+        self._divider = 0.5
+        self._layout = ""
         for src, dst in ((self.left, self.right), (self.right, self.left)):
             src.viewChanged.connect(lambda s=src, d=dst: self._sync(s, d))
             src.zoomRequested.connect(lambda _f, s=src, d=dst: self._on_user_zoom(s, d))
             src.resized.connect(self._on_resized)
         self.left.brushed.connect(self.brushed)
+        self.left.strokeStarted.connect(self.strokeStarted)
+        self.left.strokeFinished.connect(self.strokeFinished)
+        self.left.brushSizeStep.connect(self.brushSizeStep)
+        self.left.dividerMoved.connect(self._on_divider_dragged)
+        self.set_layout(layout)
+
+    # -- layout -----------------------------------------------------------------------------
+    @property
+    def layout_mode(self) -> str:
+        return self._layout
+
+    def set_layout(self, layout: str) -> None:
+        if layout not in LAYOUTS:
+            raise ValueError(f"unknown layout {layout!r}: use one of {', '.join(LAYOUTS)}")
+        self._layout = layout
+        split = layout == "split"
+        self.right.setVisible(not split)
+        self.left.set_divider(self._divider if split else None)
+        self.left_caption.setAlignment(Qt.AlignmentFlag.AlignLeft if split
+                                       else Qt.AlignmentFlag.AlignCenter)
+        self.right_caption.setAlignment(Qt.AlignmentFlag.AlignRight if split
+                                        else Qt.AlignmentFlag.AlignCenter)
+        if self._fit_mode:
+            self.fit()
+
+    @property
+    def divider(self) -> float:
+        """Where the split divider is, as a fraction of the pane width (0 left, 1 right)."""
+        return self._divider
+
+    def set_divider(self, fraction: float) -> None:
+        self._divider = min(max(float(fraction), 0.0), 1.0)
+        if self._layout == "split":
+            self.left.set_divider(self._divider)
+
+    def _on_divider_dragged(self, fraction: float) -> None:
+        self._divider = fraction
 
     # -- content ----------------------------------------------------------------------------
     def set_images(self, left: np.ndarray | None, right: np.ndarray | None,
@@ -166,7 +351,7 @@ class CompareView(QWidget):
         """Show new images; a different image size resets the view to fit."""
         old_rect = self.left.sceneRect()
         self.left.set_pixmap(None if left is None else array_to_pixmap(left))
-        self.right.set_pixmap(None if right is None else array_to_pixmap(right))
+        self._set_right_pixmap(None if right is None else array_to_pixmap(right))
         self._update_scene_rects()
         if left_caption is not None:
             self.left_caption.setText(left_caption)
@@ -182,8 +367,12 @@ class CompareView(QWidget):
         self._after_single_update(self.left_caption, caption)
 
     def set_right(self, pixels: np.ndarray | None, caption: str | None = None) -> None:
-        self.right.set_pixmap(None if pixels is None else array_to_pixmap(pixels))
+        self._set_right_pixmap(None if pixels is None else array_to_pixmap(pixels))
         self._after_single_update(self.right_caption, caption)
+
+    def _set_right_pixmap(self, pixmap: QPixmap | None) -> None:
+        self.right.set_pixmap(pixmap)
+        self.left.set_split_pixmap(pixmap)
 
     def set_overlay(self, rgba: np.ndarray | None) -> None:
         """An RGBA layer drawn over the left image (e.g. the inpainting mask)."""
@@ -191,6 +380,9 @@ class CompareView(QWidget):
 
     def set_brush_enabled(self, enabled: bool) -> None:
         self.left.set_brush_enabled(enabled)
+
+    def set_brush_radius(self, radius: float) -> None:
+        self.left.set_brush_radius(radius)
 
     def _after_single_update(self, label: QLabel, caption: str | None) -> None:
         if caption is not None:
@@ -206,6 +398,7 @@ class CompareView(QWidget):
         for pane in (self.left, self.right):
             pane.scene().setSceneRect(rect)
             pane.setSceneRect(rect)
+        self.left.update_split_clip()
 
     # -- view -------------------------------------------------------------------------------
     @property
@@ -213,7 +406,7 @@ class CompareView(QWidget):
         return self._fit_mode
 
     def zoom(self) -> float:
-        """The current scale (1.0 = one image pixel per screen pixel)."""
+        """The current scale (1.0 = one image pixel per logical screen pixel)."""
         return self.left.zoom()
 
     def fit(self) -> None:
@@ -223,11 +416,12 @@ class CompareView(QWidget):
         if rect.isEmpty():
             return
         self.left.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        self.left.update_split_clip()
         self._sync(self.left, self.right)
 
     def actual_size(self) -> None:
-        """100 %: one image pixel per screen pixel, keeping the centre."""
-        self.set_zoom(1.0)
+        """100 %: one image pixel per device pixel (high-DPI screens included)."""
+        self.set_zoom(1.0 / self.devicePixelRatioF())
 
     def set_zoom(self, zoom: float) -> None:
         """Absolute zoom around the current centre."""
@@ -237,6 +431,7 @@ class CompareView(QWidget):
         self.left.resetTransform()
         self.left.scale(zoom, zoom)
         self.left.centerOn(center)
+        self.left.update_split_clip()
         self._sync(self.left, self.right)
 
     def zoom_by(self, factor: float) -> None:
@@ -264,5 +459,6 @@ class CompareView(QWidget):
                 dst.verticalScrollBar().setValue(src.verticalScrollBar().value())
             else:
                 dst.centerOn(src.center_point())
+            dst.update_split_clip()
         finally:
             self._syncing = False
