@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QEventLoop, QTimer
@@ -107,14 +108,23 @@ def test_icon_has_several_sizes(qapp):
     assert not icon.pixmap(64, 64).isNull()
 
 
-def test_screenshot_script(qapp, engine, write_image, tmp_path):
+def test_screenshot_script_grabs_each_mode(qapp, engine, write_image, tmp_path,
+                                           make_gradient, require_model):
+    require_model("denoise")
+    require_model("inpaint")
     from app.gui.screenshot import main
 
-    out = tmp_path / "shot.png"
-    assert main([str(out), str(write_image())]) == 0
-    with Image.open(out) as im:
-        assert im.size[0] >= 640 and im.size[1] >= 400
-    assert main([]) == 2
+    image = write_image("shot.png", make_gradient(160, 240))
+    mask = np.zeros((160, 240, 3), np.uint8)
+    mask[40:90, 60:140] = 255
+    mask_path = write_image("mask.png", mask)
+    assert main([str(tmp_path / "out"), str(image), str(mask_path), "--compare", "jpeg"]) == 0
+    for mode in ("compress", "denoise", "inpaint"):
+        with Image.open(tmp_path / "out" / f"screenshot-{mode}.png") as im:
+            assert im.size[0] >= 640 and im.size[1] >= 400
+            assert np.asarray(im).std() > 5  # a real picture, not a blank grab
+    with pytest.raises(SystemExit):
+        main([])
 
 
 def test_run_gui_says_when_both_onnxruntime_packages_are_installed(

@@ -117,3 +117,19 @@ def test_window_keys_1_2_3_move_the_divider(qtbot, window, write_image):
     QTest.keyClick(window, Qt.Key.Key_S)  # split off: side by side
     assert window.compare_view.layout_mode == "side-by-side"
     assert window.settings.choice("view/layout", ("split", "side-by-side"), "") == "side-by-side"
+
+
+def test_mask_overlay_covers_only_the_original_side_once_a_result_is_shown(split):
+    overlay = np.zeros((200, 300, 4), np.uint8)
+    overlay[:, :] = (255, 0, 0, 255)  # opaque red everywhere
+    split.set_right(None)
+    split.set_overlay(overlay)
+    split.set_divider(0.5)
+    x0, x1 = image_columns(split)
+    y = split.left.mapFromScene(0, 30).y()
+    px = shown(split)
+    assert px[y, x1 - 5, 0] > 200 and px[y, x1 - 5, 1] < 50  # no result yet: mask everywhere
+    split.set_right(WHITE)
+    px = shown(split)
+    assert px[y, x0 + 5, 0] > 200 and px[y, x0 + 5, 1] < 50  # original side: the mask
+    assert px[y, x1 - 5].min() > 225                          # result side: the result

@@ -71,9 +71,14 @@ class ImagePane(QGraphicsView):
         self.split_clip.setZValue(0.5)
         self.split_item = QGraphicsPixmapItem(self.split_clip)
         self.split_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
-        self.overlay_item = QGraphicsPixmapItem()
-        self.overlay_item.setZValue(1)
-        for item in (self.image_item, self.split_clip, self.overlay_item):
+        # the overlay (the inpainting mask) covers the original's side only once a result is
+        # shown right of the divider
+        self.overlay_clip = QGraphicsRectItem()
+        self.overlay_clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+        self.overlay_clip.setPen(QPen(Qt.PenStyle.NoPen))
+        self.overlay_clip.setZValue(1)
+        self.overlay_item = QGraphicsPixmapItem(self.overlay_clip)
+        for item in (self.image_item, self.split_clip, self.overlay_clip):
             self.scene().addItem(item)
         self.setBackgroundBrush(QColor(48, 48, 48))
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
@@ -99,6 +104,7 @@ class ImagePane(QGraphicsView):
 
     def set_split_pixmap(self, pixmap: QPixmap | None) -> None:
         self.split_item.setPixmap(pixmap if pixmap is not None else QPixmap())
+        self.update_split_clip()
 
     def set_overlay(self, pixmap: QPixmap | None) -> None:
         self.overlay_item.setPixmap(pixmap if pixmap is not None else QPixmap())
@@ -135,12 +141,18 @@ class ImagePane(QGraphicsView):
         return self._divider is not None and abs(pos.x() - self.divider_x()) <= DIVIDER_GRAB_PX
 
     def update_split_clip(self) -> None:
+        """Clip the split image to the right of the divider, the overlay to its left."""
+        rect = self.sceneRect()
+        if self._divider is None or self.split_item.pixmap().isNull():
+            self.overlay_clip.setRect(rect)
         if self._divider is None:
             return
-        rect = self.sceneRect()
         x = self.mapToScene(QPoint(round(self.divider_x()), 0)).x()
         left = min(max(x, rect.left()), rect.right())
         self.split_clip.setRect(QRectF(left, rect.top(), rect.right() - left, rect.height()))
+        if not self.split_item.pixmap().isNull():
+            self.overlay_clip.setRect(QRectF(rect.left(), rect.top(), left - rect.left(),
+                                             rect.height()))
         self.viewport().update()
 
     def _on_scrolled(self) -> None:
