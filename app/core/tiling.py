@@ -2,8 +2,8 @@
 
 The image is cut into overlapping windows (:func:`plan_tiles`); each window goes
 through ``fn`` and the results are blended with a raised-cosine ramp across every
-overlap (weights never fade at the image border). Memory is the image, one output
-image, one weight plane and one tile.
+overlap (weights never fade at the image border). Working memory is one band of tile rows:
+finished rows leave the band as soon as no later tile touches them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["Cancelled", "plan_tiles", "run_tiled"]
+__all__ = ["Cancelled", "plan_tiles", "run_tiled", "run_tiled_source"]
 
 TileFn = Callable[[np.ndarray], np.ndarray]
 
@@ -105,8 +105,6 @@ def run_tiled(image: np.ndarray, fn: TileFn, *, tile: int, overlap: int,
     ``progress(done, total)`` follows each tile; ``cancel()`` is checked before each
     and raises :class:`Cancelled` when it returns True.
     """
-    if multiple < 1:
-        raise ValueError(f"multiple must be >= 1, got {multiple}")
     img = np.asarray(image, dtype=np.float32)
     if img.ndim != 3:
         raise ValueError(f"image must be HxWxC, got shape {img.shape}")
@@ -116,39 +114,72 @@ def run_tiled(image: np.ndarray, fn: TileFn, *, tile: int, overlap: int,
         ex = np.asarray(extra, dtype=np.float32)
         if ex.ndim != 3 or ex.shape[:2] != (h, w):
             raise ValueError(f"extra must be {h}x{w}xk, got shape {ex.shape}")
+
+    def source(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        x = img[y0:y1, x0:x1]
+        return x if ex is None else np.concatenate([x, ex[y0:y1, x0:x1]], axis=2)
+
+    return run_tiled_source(source, h, w, fn, tile=tile, overlap=overlap, multiple=multiple,
+                            progress=progress, cancel=cancel)
+
+
+Finish = Callable[[np.ndarray, int, int], np.ndarray]
+
+
+def run_tiled_source(source: Callable[[int, int, int, int], np.ndarray], h: int, w: int,
+                     fn: TileFn, *, tile: int, overlap: int, multiple: int = 1,
+                     finish: Finish | None = None,
+                     progress: Callable[[int, int], None] | None = None,
+                     cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """Tiled inference that never holds a float copy of the whole image.
+
+    ``source(y0, y1, x0, x1)`` returns the float32 input tile (so a big uint8 image is
+    converted one tile at a time). Tiles run row by row; blended rows that no later tile
+    touches go through ``finish(rows, y0, y1)`` (default: kept as float32; e.g. rounded to
+    uint8) into the result, so working memory is one band of tile rows, not the image.
+    """
+    if multiple < 1:
+        raise ValueError(f"multiple must be >= 1, got {multiple}")
     tiles = plan_tiles(h, w, tile, overlap)
     total = len(tiles)
     spans_y, spans_x = _axis_spans(h, tile, overlap), _axis_spans(w, tile, overlap)
     wy = dict(zip(spans_y, _axis_weights(spans_y)))
     wx = dict(zip(spans_x, _axis_weights(spans_x)))
-
+    finish = finish or (lambda rows, _y0, _y1: rows)
+    band_h = max(y1 - y0 for y0, y1 in spans_y)
     out: np.ndarray | None = None
-    wsum: np.ndarray | None = None
-    for done, (y0, y1, x0, x1) in enumerate(tiles, start=1):
-        if cancel is not None and cancel():
-            raise Cancelled()
-        x = img[y0:y1, x0:x1]
-        if ex is not None:
-            x = np.concatenate([x, ex[y0:y1, x0:x1]], axis=2)
-        y = _call_padded(fn, x, multiple)
-        if total == 1:
-            result = np.array(y, dtype=np.float32, copy=True)
+    band = wband = None
+    done = 0
+    for i, (y0, y1) in enumerate(spans_y):
+        for x0, x1 in spans_x:
+            if cancel is not None and cancel():
+                raise Cancelled()
+            y = _call_padded(fn, source(y0, y1, x0, x1), multiple)
+            if band is None or wband is None:
+                band = np.zeros((band_h, w, y.shape[2]), dtype=np.float32)
+                wband = np.zeros((band_h, w), dtype=np.float32)
+            elif y.shape[2] != band.shape[2]:
+                raise ValueError(f"tile function returned {y.shape[2]} channels, "
+                                 f"earlier tiles had {band.shape[2]}")
+            wt = np.outer(wy[(y0, y1)], wx[(x0, x1)]).astype(np.float32)
+            band[:y1 - y0, x0:x1] += y * wt[:, :, None]
+            wband[:y1 - y0, x0:x1] += wt
+            done += 1
             if progress is not None:
-                progress(1, 1)
-            return result
-        if out is None or wsum is None:
-            out = np.zeros((h, w, y.shape[2]), dtype=np.float32)
-            wsum = np.zeros((h, w), dtype=np.float32)
-        elif y.shape[2] != out.shape[2]:
-            raise ValueError(f"tile function returned {y.shape[2]} channels, "
-                             f"earlier tiles had {out.shape[2]}")
-        wt = np.outer(wy[(y0, y1)], wx[(x0, x1)]).astype(np.float32)
-        out[y0:y1, x0:x1] += y * wt[:, :, None]
-        wsum[y0:y1, x0:x1] += wt
-        if progress is not None:
-            progress(done, total)
-    assert out is not None and wsum is not None
-    out /= wsum[:, :, None]
+                progress(done, total)
+        # rows above the next row of tiles are final: blend, finish and store them
+        assert band is not None and wband is not None
+        final = (spans_y[i + 1][0] if i + 1 < len(spans_y) else y1) - y0
+        rows = finish(band[:final] / wband[:final, :, None], y0, y0 + final)
+        if out is None:
+            out = np.empty((h,) + rows.shape[1:], dtype=rows.dtype)
+        out[y0:y0 + final] = rows
+        keep = y1 - y0 - final  # rows shared with the next row of tiles
+        band[:keep] = band[final:final + keep]
+        wband[:keep] = wband[final:final + keep]
+        band[keep:] = 0
+        wband[keep:] = 0
+    assert out is not None
     return out
 
 

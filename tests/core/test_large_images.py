@@ -1,0 +1,51 @@
+"""Peak memory of denoise and inpaint on a 48-megapixel photo stays under 1.5 GB.
+
+Each run is a fresh process (so its peak RSS is its own), with the tiny models trained by the
+test session: the image buffers, tiles and bands are the same as with the shipped models; the
+shipped models' per-tile working memory is measured by ``benchmarks/large_images.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+LIMIT_MIB = 1536
+H, W = 6000, 8000  # 48 megapixels
+
+CHILD = textwrap.dedent("""
+    import json, resource, sys
+    import numpy as np
+    from app.core.engine import Engine
+
+    models, task, h, w = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    rng = np.random.default_rng(0)
+    patch = rng.integers(0, 256, (500, 500, 3), dtype=np.uint8)
+    img = np.tile(patch, (h // 500, w // 500, 1))
+    engine = Engine(models_dir=models, provider="cpu")
+    if task == "denoise":
+        out, _ = engine.denoise(img)
+        ok = out.shape == img.shape and out.dtype == np.uint8
+    else:
+        mask = np.zeros((h, w), np.uint8)
+        mask[1000:1400, 2000:2600] = 1
+        out = engine.inpaint(img, mask)
+        ok = out.shape == img.shape and bool((out[mask == 0] == img[mask == 0]).all())
+        ok = ok and bool((out[mask == 1] != img[mask == 1]).any())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"ok": ok, "peak_mib": peak}))
+""")
+
+
+@pytest.mark.parametrize("task", ["denoise", "inpaint"])
+def test_48_megapixels_stay_under_1_5_gb(tiny_models, task):
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(tiny_models), task, str(H), str(W)],
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["ok"]
+    assert result["peak_mib"] < LIMIT_MIB, f"{task}: peak {result['peak_mib']:.0f} MiB"
