@@ -56,7 +56,8 @@ class Codec:
         self.sessions = sessions
         sessions.registry.verify(model)
         try:
-            self.tables = entropy.CodecTables(model.path("tables"))
+            self.tables = entropy.CodecTables(
+                io.BytesIO(sessions.registry.read_verified(model, "tables")))
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             # e.g. a pickled object array: refused by np.load(allow_pickle=False), never run
             reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]

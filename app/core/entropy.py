@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
+from typing import IO
 
 import constriction
 import numpy as np
@@ -121,7 +122,7 @@ def _read_escapes(escapes: bytes, n_symbols: int) -> np.ndarray:
 class CodecTables:
     """The frozen tables of one codec model (``tables.npz``, loaded without pickle)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | IO[bytes]):
         with np.load(path, allow_pickle=False) as npz:
             d = {k: npz[k] for k in npz.files}
         self.gains = d["gains"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from dataclasses import dataclass
@@ -117,3 +118,21 @@ class Registry:
                     f"(tampered or incomplete); reinstall the model")
             self._verified[path] = stamp
         return model
+
+    def read_verified(self, model: Model, name: str) -> bytes:
+        """The bytes of one model file, checked against the manifest's sha256.
+
+        The bytes that were hashed are the bytes returned, so a file swapped after the check
+        (between hashing and loading) cannot reach onnxruntime or the entropy tables.
+        """
+        entry = model.manifest.files[name]
+        path = model.path(name)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ModelIntegrityError(f"model {model.id!r}: file {path} is missing") from None
+        if hashlib.sha256(data).hexdigest() != entry.sha256:
+            raise ModelIntegrityError(
+                f"model {model.id!r}: file {path} does not match its manifest hash "
+                f"(tampered or incomplete); reinstall the model")
+        return data

@@ -60,13 +60,13 @@ class SessionPool:
         with self._lock:
             sess = self._sessions.get(key)
             if sess is None:
-                self.registry.verify(model)
+                graph_bytes = self.registry.read_verified(model, graph)  # hashed = loaded
                 opts = ort.SessionOptions()
                 if self.threads:
                     opts.intra_op_num_threads = self.threads
                     opts.inter_op_num_threads = 1
                 opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                sess = ort.InferenceSession(str(model.path(graph)), sess_options=opts,
+                sess = ort.InferenceSession(graph_bytes, sess_options=opts,
                                             providers=self.providers)
                 self._sessions[key] = sess
                 self.active_provider = sess.get_providers()[0]

@@ -6,6 +6,8 @@ itself; these tests go through the command line and the engine."""
 
 from __future__ import annotations
 
+import hashlib
+
 import ast
 import json
 import struct
@@ -130,16 +132,22 @@ def test_manifest_path_escaping_the_model_directory_is_refused(capsys, models_co
 
 @pytest.fixture
 def loaded_graphs(monkeypatch):
-    """Paths given to onnxruntime.InferenceSession, in order."""
-    paths: list[Path] = []
+    """sha256 of every graph handed to onnxruntime.InferenceSession (bytes or a path), in order."""
+    hashes: list[str] = []
     real = sessions_mod.ort.InferenceSession
 
-    def spy(path, *a, **k):
-        paths.append(Path(path))
-        return real(path, *a, **k)
+    def spy(model, *a, **k):
+        data = model if isinstance(model, bytes) else Path(model).read_bytes()
+        hashes.append(hashlib.sha256(data).hexdigest())
+        return real(model, *a, **k)
 
     monkeypatch.setattr(sessions_mod.ort, "InferenceSession", spy)
-    return paths
+    return hashes
+
+
+def listed_hashes(eng: Engine) -> set[str]:
+    return {m.manifest.files[name].sha256 for m in eng.registry.list()
+            for name in m.manifest.graphs}
 
 
 def test_an_onnx_file_not_in_the_manifest_is_never_loaded(models_copy, loaded_graphs):
@@ -147,7 +155,7 @@ def test_an_onnx_file_not_in_the_manifest_is_never_loaded(models_copy, loaded_gr
         d = models_copy / model
         graph = next(d.glob("*.onnx"))
         for extra in ("evil.onnx", "synthesis.onnx.bak", "model.onnx"):
-            (d / extra).write_bytes(graph.read_bytes())
+            (d / extra).write_bytes(graph.read_bytes() + b"x")  # a different file
     eng = Engine(models_dir=models_copy, provider="cpu")
     img = smooth_image(64, 80, seed=4)
     eng.decompress(eng.compress(img, 60).data)
@@ -155,9 +163,35 @@ def test_an_onnx_file_not_in_the_manifest_is_never_loaded(models_copy, loaded_gr
     mask = np.zeros(img.shape[:2], np.uint8)
     mask[10:20, 10:30] = 1
     eng.inpaint(img, mask)
-    listed = {m.path(name) for m in eng.registry.list() for name in m.manifest.graphs}
-    assert loaded_graphs and set(loaded_graphs) <= listed
-    assert not {p.name for p in loaded_graphs} & {"evil.onnx", "synthesis.onnx.bak", "model.onnx"}
+    assert loaded_graphs and set(loaded_graphs) <= listed_hashes(eng)
+
+
+def test_a_graph_swapped_right_after_its_check_is_not_what_gets_loaded(models_copy,
+                                                                       loaded_graphs,
+                                                                       monkeypatch):
+    """The race between hashing a file and loading it: the hashed bytes are the loaded ones."""
+    d = models_copy / "tiny-denoise"
+    evil = next((models_copy / "tiny-inpaint").glob("*.onnx")).read_bytes()
+    registry_cls = type(Engine(models_dir=models_copy, provider="cpu").registry)
+
+    def swap_after(real):
+        def checked_then_swapped(self, *args):
+            out = real(self, *args)
+            for graph in d.glob("*.onnx"):  # an attacker replaces the file right after
+                graph.write_bytes(evil)
+            return out
+        return checked_then_swapped
+
+    for name in ("verify", "read_verified"):
+        monkeypatch.setattr(registry_cls, name, swap_after(getattr(registry_cls, name)))
+    eng = Engine(models_dir=models_copy, provider="cpu")
+    try:
+        eng.denoise(smooth_image(48, 48, seed=1), sigma=10)
+    except ModelIntegrityError:
+        pass  # the swap was seen: refused, nothing loaded
+    else:
+        assert loaded_graphs  # ran: so what ran must be the checked graph
+    assert set(loaded_graphs) <= listed_hashes(eng)
 
 
 def test_a_listed_file_with_a_wrong_hash_is_refused_before_any_session(models_copy,
