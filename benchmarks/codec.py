@@ -2,20 +2,24 @@
 
     PYTHONPATH=. python benchmarks/codec.py
 
-Options: ``--limit N`` (first N images), ``--codecs jpeg,webp,avif,aestudio``,
+Options: ``--limit N`` (first N images), ``--codecs jpeg,webp,avif,aestudio,plain-ae``,
 ``--qualities 1,15,30,50,70,85,100`` (AE Studio), ``--baseline-qualities 5,10,...,95``
 (Pillow codecs), ``--bd-method pchip|cubic``, ``--threads N`` (ONNX Runtime),
 ``--data DIR``, ``--json PATH``, ``--plot PATH`` (``--plot ''`` skips the figure).
 
 Every size is the real byte count of the file each codec writes (the .aei container for
-AE Studio, in-memory JPEG/WebP/AVIF files from Pillow), so bpp = bytes * 8 / (W * H).
+AE Studio, in-memory JPEG/WebP/AVIF files from Pillow, header + zlib latent for plain-ae),
+so bpp = bytes * 8 / (W * H). "plain-ae" is the classic tutorial autoencoder (no entropy
+model, 8-bit latent + zlib; benchmarks/plain_ae.py), trained by the same package and exported
+to benchmarks/baselines/: it shows what the entropy model and rate-distortion training buy.
+It has one operating point, so it is one marker in the plot and its BD-rate is "n/a".
 Per codec and quality it reports the mean bpp, mean RGB PSNR and mean MS-SSIM over the
 images (MS-SSIM dB is -10*log10(1 - mean MS-SSIM)), the median encode and decode seconds per
 image (after one untimed warm-up, so model loading is not counted), and the process's peak
 RSS after each codec (a high-water mark, so cumulative in the order the codecs run; the
 default order runs the light Pillow codecs first). BD-rates (benchmarks/bdrate.py) are
 against JPEG, on PSNR and on MS-SSIM dB; "n/a" with the reason when the curves share no
-quality interval.
+quality interval or a codec has a single point.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "kodak"
 RESULTS = REPO / "benchmarks" / "results"
 AE_QUALITIES = (1, 15, 30, 50, 70, 85, 100)
 BASELINE_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
-ALL_CODECS = ("jpeg", "webp", "avif", "aestudio")  # default run order: light ones first
+ALL_CODECS = ("jpeg", "webp", "avif", "aestudio", "plain-ae")  # default run order
+PLAIN_AE_DIR = REPO / "benchmarks" / "baselines" / "plain-autoencoder-v1"
 REFERENCE = "jpeg"
 
 
@@ -104,12 +109,25 @@ def aestudio_codec(qualities: Sequence[float], threads: int | None) -> CodecUnde
          "threads": threads})
 
 
+def plain_ae_codec(threads: int | None) -> CodecUnderTest:
+    from benchmarks.plain_ae import PlainAE
+
+    ae = PlainAE(PLAIN_AE_DIR, threads)
+    return CodecUnderTest(
+        "plain-ae", "Plain autoencoder (8-bit latent + zlib)", (100,), ae.encode, ae.decode,
+        {"model_id": ae.manifest["id"], "model_dir": str(ae.directory),
+         "latent": "uint8 + zlib level 9", "provider": "CPUExecutionProvider",
+         "threads": threads})
+
+
 def make_codecs(names: Sequence[str], ae_qualities: Sequence[float],
                 baseline_qualities: Sequence[float], threads: int | None) -> list[CodecUnderTest]:
     codecs = []
     for name in names:
         if name == "aestudio":
             codecs.append(aestudio_codec(ae_qualities, threads))
+        elif name == "plain-ae":
+            codecs.append(plain_ae_codec(threads))
         elif name == "jpeg":
             codecs.append(pillow_codec("jpeg", "JPEG", "JPEG (Pillow, 4:2:0, optimized)",
                                        baseline_qualities, optimize=True))
@@ -203,8 +221,13 @@ def bd_rates(results: dict[str, dict[str, Any]], method: str) -> dict[str, dict[
         row: dict[str, Any] = {}
         for key in ("psnr", "ms_ssim_db"):
             try:
-                row[key] = bd_rate(*curve(results[REFERENCE]["points"], key),
-                                   *curve(res["points"], key), method=method)
+                test = curve(res["points"], key)
+                if len(test[0]) < 2:
+                    n = len(test[0])
+                    raise ValueError(f"{n} operating point{'s' * (n != 1)}: a BD-rate needs a "
+                                     f"curve of 2 or more")
+                row[key] = bd_rate(*curve(results[REFERENCE]["points"], key), *test,
+                                   method=method)
             except ValueError as exc:
                 row[key], row[f"{key}_error"] = None, str(exc)
         table[name] = row

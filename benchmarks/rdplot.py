@@ -35,6 +35,7 @@ def plot_rd(results: dict[str, dict[str, Any]], path: Path, title: str) -> bool:
             if pts:
                 xs, ys = zip(*pts)
                 ax.plot(xs, ys, marker=MARKERS[i % len(MARKERS)], markersize=5,
+                        linestyle="-" if len(xs) > 1 else "none",  # one point: one marker
                         linewidth=1.5, label=res["label"])
         _fit_y(ax, results, key)
         ax.set_xlim(0, MAX_BPP)

@@ -47,3 +47,45 @@ def test_pillow_codecs_end_to_end(tmp_path, capsys):
 def test_bad_codec_name_is_rejected():
     with pytest.raises(SystemExit):
         bench.parse_args(["--codecs", "jpeg,bmp"])
+
+
+def test_plain_autoencoder_is_one_marker_with_real_bytes_and_no_bd_rate(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    from safetensors.torch import save_file
+
+    from app.core.registry import Registry
+    from benchmarks.plain_ae import HEADER, PlainAE
+    from training.archs import build
+    from training.config import TrainConfig
+    from training.export import export_model
+
+    cfg = TrainConfig(name="tiny-plain", task="autoencoder", arch="plain_autoencoder",
+                      arch_args={"N": 8, "M": 4})
+    weights = tmp_path / "weights.safetensors"
+    save_file(build(cfg.arch, **cfg.arch_args).state_dict(), str(weights))
+    model_dir = export_model(cfg, weights=str(weights), models=str(tmp_path / "baselines"))
+    # the app never lists it: "autoencoder" is no task of the app
+    registry = Registry(tmp_path / "baselines")
+    assert registry.list() == [] and "unknown task" in registry.problems[0]
+
+    ae = PlainAE(model_dir)
+    odd = np.random.default_rng(1).integers(0, 256, (37, 50, 3), dtype=np.uint8)
+    data = ae.encode(odd)
+    assert HEADER.unpack_from(data) == (37, 50, 4, 3, 4)      # padded to 48 x 64, / 16
+    assert ae.decode(data).shape == odd.shape
+
+    monkeypatch.setattr(bench, "PLAIN_AE_DIR", model_dir)
+    images = tmp_path / "images"
+    images.mkdir()
+    out = tmp_path / "out.json"
+    rc = bench.main(["--data", str(_images(images)), "--codecs", "jpeg,plain-ae",
+                     "--baseline-qualities", "10,50,90", "--json", str(out),
+                     "--plot", str(tmp_path / "rd.png")])
+    assert rc == 0 and (tmp_path / "rd.png").exists()
+    report = json.loads(out.read_text())
+    (point,) = report["codecs"]["plain-ae"]["points"]
+    first = point["per_image"][0]
+    assert first["bytes"] > HEADER.size and first["bpp"] == pytest.approx(
+        first["bytes"] * 8 / (128 * 96))
+    bd = report["bd_rate"]["plain-ae"]
+    assert bd["psnr"] is None and "1 operating point" in bd["psnr_error"]

@@ -84,6 +84,7 @@ class PlainAutoencoder(nn.Module):
 
     def __init__(self, N: int = 64, M: int = 16):
         super().__init__()
+        self.N, self.M = N, M
         self.g_a = nn.Sequential(conv(3, N), nn.ReLU(True), conv(N, N), nn.ReLU(True),
                                  conv(N, N), nn.ReLU(True), conv(N, M), nn.Sigmoid())
         self.g_s = nn.Sequential(deconv(M, N), nn.ReLU(True), deconv(N, N), nn.ReLU(True),

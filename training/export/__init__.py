@@ -23,10 +23,16 @@ def training_record(weights: Path, cfg: TrainConfig) -> dict:
     """Steps and wall time the checkpoint records, with the config that produced it."""
     with safe_open(str(weights), framework="pt") as f:
         meta = f.metadata() or {}
+    steps = int(meta.get("step", -1))
     minutes = float(meta.get("elapsed_s", "nan")) / 60
-    return {"steps": int(meta.get("step", -1)), "minutes": round(minutes, 1),
-            "config": f"training/configs/{cfg.name}.json", "seed": cfg.seed,
-            "data": [d.folder for d in cfg.data]}
+    record = {"steps": steps, "minutes": round(minutes, 1),
+              "config": f"training/configs/{cfg.name}.json", "seed": cfg.seed,
+              "data": [d.folder for d in cfg.data]}
+    if meta.get("init_from"):
+        record.update(init_from=meta["init_from"],
+                      total_steps=steps + int(meta.get("init_steps", 0)),
+                      total_minutes=round(minutes + float(meta.get("init_elapsed_s", 0)) / 60, 1))
+    return record
 
 
 def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs",
@@ -87,4 +93,4 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
 
 
 # (tile size, overlap) used by the app for tiled inference of each task.
-GRAPHS_TILE = {"codec": (0, 0), "denoise": (512, 32), "inpaint": (512, 96)}
+GRAPHS_TILE = {"codec": (0, 0), "autoencoder": (0, 0), "denoise": (512, 32), "inpaint": (512, 96)}

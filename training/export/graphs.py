@@ -54,6 +54,13 @@ GRAPHS: dict[str, dict[str, GraphSpec]] = {
         "synthesis": GraphSpec(lambda m: (lambda y: m.g_s(y).clamp(0, 1)), ("y_hat",), ("x_hat",),
                                _synth),
     },
+    # the plain autoencoder baseline (benchmarks only): its latent is stored as round(y * 255)
+    "autoencoder": {
+        "encoder": GraphSpec(lambda m: m.g_a, ("x",), ("y",), _img(3)),
+        "decoder": GraphSpec(
+            lambda m: m.g_s, ("y",), ("x_hat",),
+            lambda m, h, w: (torch.randint(0, 256, (1, m.M, h // 16, w // 16)) / 255,)),
+    },
     "denoise": {
         "denoise": GraphSpec(
             lambda m: (lambda x, s: m(x, s).clamp(0, 1)), ("image", "sigma"), ("output",),
