@@ -205,3 +205,36 @@ def test_manifest_records_how_the_model_was_trained(tiny_models):
     rec = Manifest.load(tiny_models / "tiny-denoise").params["training"]
     assert rec["steps"] == 2 and rec["minutes"] >= 0 and rec["seed"] == 0
     assert rec["config"].endswith("tiny-denoise.json")
+
+
+def test_training_from_a_shipped_model_continues_its_weights_and_step_count(tiny_models,
+                                                                           tmp_path):
+    """``init`` names a shipped model folder: its weights are the start, its steps count."""
+    import torch
+    from safetensors.torch import load_file
+
+    from training.config import DataSource, TrainConfig
+    from training.engine import train
+    from training.export import export_model
+
+    parent = Manifest.load(tiny_models / "tiny-denoise")
+    data = tmp_path / "photos"
+    data.mkdir()
+    from PIL import Image
+
+    from tests.conftest import smooth_image
+    Image.fromarray(smooth_image(80, 96, seed=9)).save(data / "a.png")
+    cfg = TrainConfig(name="tiny-denoise-next", task="denoise", arch="denoiser_unet",
+                      arch_args=parent.params["arch_args"], data=[DataSource(str(data))],
+                      patch=64, batch=2, steps=3, threads=1, bf16=False, lr=1e-12, lr_min=1e-12,
+                      init=str(tiny_models / "tiny-denoise"))
+    ckpt = train(cfg, root=tmp_path / "runs")
+    start = load_file(str(tiny_models / "tiny-denoise" / "weights.safetensors"))
+    after = load_file(str(ckpt.with_name("weights.safetensors")))
+    for k, v in start.items():  # a vanishing learning rate: still the shipped weights
+        if v.is_floating_point():
+            assert torch.allclose(after[k], v.float(), atol=1e-3), k
+    export_model(cfg, runs=str(tmp_path / "runs"), models=str(tmp_path / "models"))
+    rec = Manifest.load(tmp_path / "models" / "tiny-denoise-next").params["training"]
+    assert rec["steps"] == 3 and rec["init_from"] == "tiny-denoise"
+    assert rec["total_steps"] == parent.params["training"]["steps"] + 3
