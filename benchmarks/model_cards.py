@@ -23,7 +23,19 @@ DATA = ("`../shared/data/train` (432 BSDS500 photos, 481x321) and `../shared/dat
 
 def training_facts(m: Manifest) -> dict:
     t = m.params.get("training", {})
-    return {"steps": t.get("steps", "?"), "minutes": t.get("minutes", "?")}
+    return {"steps": t.get("total_steps", t.get("steps", "?")),
+            "minutes": t.get("total_minutes", t.get("minutes", "?")),
+            "run_steps": t.get("steps", "?"), "run_minutes": t.get("minutes", "?"),
+            "init_from": t.get("init_from")}
+
+
+def training_line(facts: dict) -> str:
+    line = (f"- trained here on 2 CPU cores (no GPU), shared with other jobs: {facts['steps']} "
+            f"steps, {facts['minutes']} minutes of wall time in all")
+    if facts["init_from"]:
+        line += (f" ({facts['run_steps']} steps and {facts['run_minutes']} minutes in this run, "
+                 f"started from the weights of `{facts['init_from']}`)")
+    return line
 
 
 def codec_results(r: dict) -> list[str]:
@@ -87,14 +99,13 @@ def write_card(model_dir: Path, results: dict) -> Path:
         f"- recipe: `python -m training train {config}` (seed {cfg['seed']}, patch {cfg['patch']}, "
         f"batch {cfg['batch']}, Adam lr {cfg['lr']} with a time-based cosine decay to "
         f"{cfg['lr_min']}), then `python -m training export {config}`",
-        f"- trained here on 2 CPU cores (no GPU), shared with other jobs: {facts['steps']} steps, "
-        f"{facts['minutes']} minutes of wall time",
-        "- continue training: `python -m training train "
-        f"{config} --init models/{m.id}/weights.safetensors`",
+        training_line(facts),
+        "- continue training: copy the config under a new id and set `\"init\": "
+        f"\"models/{m.id}\"` (or pass `--init models/{m.id}`)",
         f"- time budget in the config: {cfg['max_minutes']} minutes"
         + ("; training was stopped early so the CPU could go to the codec"
-           if isinstance(facts["minutes"], float) and facts["minutes"] < cfg["max_minutes"] - 2
-           else ""),
+           if isinstance(facts["run_minutes"], float)
+           and facts["run_minutes"] < cfg["max_minutes"] - 2 else ""),
         "",
 
         "",
@@ -116,7 +127,8 @@ def main() -> int:
     for d in sorted((REPO / "models").iterdir()):
         if (d / "manifest.json").exists():
             m = Manifest.load(d)
-            if m.task in results:
+            measured = results.get("models", {}).get(m.task)
+            if m.task in results and measured in (None, m.id):  # the model that was measured
                 print(write_card(d, results))
     return 0
 
