@@ -293,10 +293,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=None,
                     help="threads for ONNX Runtime (intra-op), OpenCV and BM3D")
     ap.add_argument("--json", type=Path, default=RESULTS / "denoise.json")
+    ap.add_argument("--reuse", type=Path, default=None,
+                    help="a previous report: its rows of methods not run now are kept (same "
+                         "seeded noisy inputs), e.g. re-measure AE Studio without re-running "
+                         "CBM3D")
     args = ap.parse_args(argv)
     if args.cbm3d_limit < 0:
         ap.error("--cbm3d-limit must be >= 0")
     return args
+
+
+def merge_previous(results: dict[str, dict[str, Any]], path: Path) -> list[str]:
+    """Add the previous report's rows for the methods this run did not measure."""
+    previous = json.loads(path.read_text())
+    if previous.get("noise", {}).get("seed", "").find(str(NOISE_SEED)) < 0:
+        raise SystemExit(f"{path}: made with other noisy inputs; cannot reuse it")
+    reused = []
+    for set_name, by_sigma in results.items():
+        for sigma, cell in by_sigma.items():
+            old = previous.get("results", {}).get(set_name, {}).get(str(sigma), {})
+            for method, row in old.items():
+                if method not in cell:
+                    cell[method] = row
+                    reused.append(f"{set_name}/{sigma}/{method}")
+    return reused
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -312,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{set_name}: {len(images)} images", file=sys.stderr)
         datasets[set_name] = {"path": str(folder), "images": [n for n, _ in images]}
         results[set_name] = run_set(set_name, images, args.sigmas, methods, warmed)
+    reused = merge_previous(results, args.reuse) if args.reuse else []
     versus = vs_cbm3d(results)
     print_tables(results, {k: len(v["images"]) for k, v in datasets.items()}, versus)
 
@@ -322,7 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               "cbm3d_limit": args.cbm3d_limit, "limit": args.limit,
               "environment": env,
               "methods": {m.name: {"label": m.label, "settings": m.settings} for m in methods},
-              "results": results, "vs_cbm3d": versus}
+              "results": results, "vs_cbm3d": versus,
+              "reused": {"from": str(args.reuse), "cells": reused} if reused else None}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(_finite(report), indent=1) + "\n")
     print(f"\nwrote {args.json}")

@@ -15,6 +15,12 @@ Progress = Callable[[int, int], None] | None
 Cancel = Callable[[], bool] | None
 
 
+# Median raw estimate for each σ added to 120 training photos (BSDS500 train), noise clipped
+# and rounded to 8 bits: measured by benchmarks/sigma_calibration.py.
+_SIGMA_CALIBRATION = (
+    (1.60, 5.78, 10.27, 14.66, 18.83, 22.90, 26.75, 34.35, 41.09, 47.29, 56.07),  # raw estimate
+    (0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0, 75.0),  # σ added
+)
 _BLOCK = 8  # MAD blocks of 8x8 diagonal-subband samples (16x16 pixels)
 _CHUNK_ROWS = 1024  # pixel rows converted to float at a time (a multiple of 2 * _BLOCK)
 
@@ -27,7 +33,21 @@ def _diagonal_subband(rows: np.ndarray) -> np.ndarray:
 
 
 def estimate_sigma(rgb: np.ndarray) -> float:
-    """Gaussian noise level (0-255 scale) from the finest diagonal Haar subband (Donoho's MAD).
+    """Gaussian noise level (0-255 scale) of an 8-bit image, as the denoiser should use it.
+
+    The raw estimate (:func:`raw_sigma_estimate`) comes out low where 8-bit clipping removed
+    part of the noise; a piecewise-linear correction measured on training photos
+    (``benchmarks/sigma_calibration.py``) maps it back to the σ that was added.
+    """
+    raw = raw_sigma_estimate(rgb)
+    est, true = _SIGMA_CALIBRATION
+    if raw <= est[-1]:
+        return float(np.interp(raw, est, true))
+    return float(true[-1] + (raw - est[-1]) * (true[-1] - true[-2]) / (est[-1] - est[-2]))
+
+
+def raw_sigma_estimate(rgb: np.ndarray) -> float:
+    """Noise level from the finest diagonal Haar subband (Donoho's MAD), uncorrected.
 
     Strong edges inflate the estimate, so the median is taken over the lower-energy half of
     local blocks' MADs, which keeps textured but clean photos near zero. Rows are processed
