@@ -43,12 +43,16 @@ def training_line(facts: dict) -> str:
 def codec_results(r: dict) -> list[str]:
     lines = ["| quality | Kodak bpp | Kodak PSNR (dB) | encode s | decode s |", "|---|---|---|---|---|"]
     for row in r["kodak"]:
-        lines.append(f"| {row['quality']} | {row['bpp']:.3f} | {row['psnr']:.2f} | "
+        lines.append(f"| {row['quality']:g} | {row['bpp']:.3f} | {row['psnr']:.2f} | "
                      f"{row['encode_s']:.2f} | {row['decode_s']:.2f} |")
     lines += ["", "kodim23 alone (real file bytes):", "",
               "| quality | bpp | PSNR (dB) |", "|---|---|---|"]
-    lines += [f"| {row['quality']} | {row['bpp']:.3f} | {row['psnr']:.2f} |"
+    lines += [f"| {row['quality']:g} | {row['bpp']:.3f} | {row['psnr']:.2f} |"
               for row in r["kodim23"]]
+    if r.get("bd_rate"):
+        bd = r["bd_rate"]
+        lines += ["", f"BD-rate against Pillow JPEG (q 5-95) on Kodak: {bd['psnr']:+.1f} % on "
+                  f"RGB PSNR, {bd['ms_ssim_db']:+.1f} % on MS-SSIM (dB)."]
     return lines
 
 
@@ -129,6 +133,17 @@ def write_card(model_dir: Path, results: dict) -> Path:
 def from_benchmark(report: dict) -> dict:
     """The quick_eval shape of a ``benchmarks/denoise.py`` or ``benchmarks/inpaint.py`` report
     (CBSD68 rows for the denoiser; the Kodak masks for the inpainter)."""
+    if "codecs" in report:  # codec.py
+        ae = report["codecs"]["aestudio"]
+        points = ae["points"]
+        kodim23 = [{"quality": pt["quality"], **next(r for r in pt["per_image"]
+                                                     if r["image"] == "kodim23.png")}
+                   for pt in points if any(r["image"] == "kodim23.png" for r in pt["per_image"])]
+        return {"provider": ae["settings"]["provider"],
+                "models": {"codec": ae["settings"]["model_id"]},
+                "sources": {"codec": "python benchmarks/codec.py"},
+                "codec": {"kodak": points, "kodim23": kodim23,
+                          "bd_rate": report.get("bd_rate", {}).get("aestudio")}}
     settings = report["methods"]["aestudio"]["settings"]
     out: dict = {"provider": settings["provider"], "models": {}, "sources": {}}
     if "sigmas" in report:  # denoise.py
@@ -154,7 +169,7 @@ def main() -> int:
     results: dict = {"models": {}}
     for arg in sys.argv[1:]:  # several result files merge (e.g. restoration and codec runs)
         report = json.loads(Path(arg).read_text())
-        if "methods" in report:  # a benchmarks/denoise.py or inpaint.py report
+        if "methods" in report or "codecs" in report:  # a benchmarks/*.py report
             report = from_benchmark(report)
         results["models"].update(report.pop("models", {}))
         results.setdefault("sources", {}).update(report.pop("sources", {}))
