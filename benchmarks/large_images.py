@@ -19,6 +19,7 @@ import platform
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,15 +78,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=RESULTS / "large_images.json")
     args = parser.parse_args(argv)
     rows = []
+    measured = {(t, int(mp)) for t in args.tasks.split(",") for mp in args.sizes.split(",")}
+    if args.json.exists():  # rows of other runs are kept; the ones measured now replace theirs
+        rows = [r for r in json.loads(args.json.read_text())["rows"]
+                if (r["task"], r["megapixels"]) not in measured]
     print(f"{'task':<8} {'size':>10} {'MP':>4} {'seconds':>8} {'peak MiB':>9}  model")
     for task in args.tasks.split(","):
         for mp in (int(s) for s in args.sizes.split(",")):
-            row = run(task, mp)
+            load = os.getloadavg()[0]
+            row = {**run(task, mp), "load_before": round(load, 2),
+                   "date": time.strftime("%Y-%m-%d")}
             rows.append(row)
             print(f"{task:<8} {row['width']:>5}x{row['height']:<4} {mp:>4} "
                   f"{row['seconds']:>8.1f} {row['peak_mib']:>9.0f}  {row['model']} "
                   f"({row['provider']})", flush=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
+    rows.sort(key=lambda r: (r["task"], r["megapixels"]))
     info = {"machine": platform.platform(), "cpus": os.cpu_count(), "rows": rows}
     args.json.write_text(json.dumps(info, indent=2) + "\n")
     print(f"wrote {args.json}")
