@@ -27,9 +27,11 @@ class TrainConfig:
     lr: float = 1e-4
     lr_min: float = 1e-5
     grad_clip: float = 1.0
+    warmup_steps: int = 0  # linear learning-rate warm-up (a fresh Adam on trained weights)
     seed: int = 0
     threads: int = 2
-    bf16: bool = True
+    bf16: bool = False  # bf16 autocast: 9x slower on a CPU without AVX-512 BF16 (docs/training.md)
+    compile: bool = False  # torch.compile the training step: 1.4x on the codec here
     checkpoint_every: int = 200
     log_every: int = 50
     title: str = ""

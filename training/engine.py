@@ -70,6 +70,16 @@ def load_weights(model: torch.nn.Module, path: str | Path) -> None:
     model.load_state_dict(params)
 
 
+def learning_rate(cfg: TrainConfig, step: int, elapsed_s: float) -> float:
+    """Cosine decay from ``lr`` to ``lr_min`` over the step or time budget, whichever runs out
+    first, after a linear warm-up of ``warmup_steps``."""
+    progress = min(1.0, max(step / cfg.steps, elapsed_s / (cfg.max_minutes * 60)))
+    lr = cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * progress))
+    if cfg.warmup_steps:
+        lr *= min(1.0, (step + 1) / cfg.warmup_steps)
+    return lr
+
+
 def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") -> Path:
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -98,15 +108,14 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
           f"parameters", flush=True)
     rng = np.random.default_rng(cfg.seed + state["step"])
     sampler = CropSampler(images, cfg.patch, cfg.batch, seed=cfg.seed + state["step"])
-    step_fn = STEPS[cfg.task]
+    step_fn = torch.compile(STEPS[cfg.task]) if cfg.compile else STEPS[cfg.task]
     budget = cfg.max_minutes * 60
     model.train()
     t_start, t_log = time.time(), time.time()
     base_elapsed = state["elapsed"]
     sums: dict[str, float] = {}
     while state["step"] < cfg.steps and state["elapsed"] < budget:
-        progress = min(1.0, max(state["step"] / cfg.steps, state["elapsed"] / budget))
-        lr = cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * progress))
+        lr = learning_rate(cfg, state["step"], state["elapsed"])
         for g in optim.param_groups:
             g["lr"] = lr
         batch = torch.from_numpy(sampler()).contiguous(memory_format=torch.channels_last)

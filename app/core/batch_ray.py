@@ -29,33 +29,28 @@ from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from .batch import (
+from .batch import describe_error, process_item, skipped
+from .batch_engine import LockedEngine
+from .batch_plan import (
     IMAGE_SUFFIXES,
+    MODEL_TASK,
     BatchError,
     BatchItem,
     BatchOptions,
-    BatchProgress,
-    BatchReport,
-    FileResult,
-    LockedEngine,
-    _Tracker,
     check_folders,
-    describe_error,
     input_suffixes,
     is_url,
     mask_index,
     plan_items,
-    process_item,
     remove_stale_temps,
-    skipped,
 )
+from .batch_progress import BatchProgress, BatchReport, FileResult, _Tracker
 from .tiling import Cancelled
 
 __all__ = ["FileWorker", "plan_ray", "run_ray"]
 
 RESULT_FIELDS = ("relative", "input", "output", "status", "seconds", "error", "bytes", "note",
                  "details")
-_MODEL_TASK = {"compress": "codec", "denoise": "denoise", "inpaint": "inpaint"}
 _FORWARDED_ENV = ("AESTUDIO_MAX_PIXELS", "AESTUDIO_PROVIDER", "AESTUDIO_MODELS")
 
 
@@ -145,7 +140,7 @@ def _relative_inside(child: _Location, parent: _Location) -> str | None:
 
 
 def plan_ray(opts: BatchOptions) -> list[BatchItem]:
-    """The items of a batch whose folders may be URLs (see :func:`app.core.batch.plan_items`).
+    """The items of a batch whose folders may be URLs (see :func:`app.core.batch_plan.plan_items`).
 
     ``input`` / ``output`` / ``mask`` of each item are what the report shows (URL or path).
     """
@@ -177,7 +172,7 @@ class FileWorker:
         self.opts = BatchOptions(**opts)
         engine = Engine(models_dir=self.opts.models_dir, provider=self.opts.provider,
                         threads=threads)
-        task = _MODEL_TASK.get(self.opts.task)
+        task = MODEL_TASK.get(self.opts.task)
         if task is not None:
             engine.model(task, self.opts.model)  # a missing model stops the batch at once
         # two calls at a time in one actor: one reads / writes while the other infers

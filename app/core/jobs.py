@@ -9,8 +9,9 @@ from typing import Callable
 
 import numpy as np
 
+from .atomic_write import atomic_write_bytes
 from .engine import Engine
-from .imageio import atomic_write_bytes, load_image, save_image
+from .imageio import load_image, save_image
 from .metrics import bits_per_pixel, psnr
 
 MAX_AEI_BYTES = 1 << 30

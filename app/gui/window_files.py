@@ -13,7 +13,8 @@ import numpy as np
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from app.core.imageio import atomic_write_bytes, load_image, save_image
+from app.core.atomic_write import atomic_write_bytes
+from app.core.imageio import load_image, save_image
 from app.core.jobs import read_aei
 
 from .batch_dialog import BatchDialog, dropped_folder, engine_settings

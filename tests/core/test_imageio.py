@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageFile, features
 
-from app.core import imageio
+from app.core import atomic_write, imageio
 from app.core.imageio import (
     DEFAULT_MAX_PIXELS,
     ImageIOError,
@@ -443,7 +443,7 @@ def test_atomic_write_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     def failing_fsync(fd: int) -> None:
         raise OSError(errno.EIO, "I/O error")
 
-    monkeypatch.setattr(imageio.os, "fsync", failing_fsync)
+    monkeypatch.setattr(atomic_write.os, "fsync", failing_fsync)
     with pytest.raises(OSError):
         atomic_write_bytes(tmp_path / "g.aei", b"data")
     assert _listing(tmp_path) == ["f.aei"]
@@ -458,10 +458,10 @@ def test_atomic_temp_file_is_hidden_part(tmp_path: Path, monkeypatch: pytest.Mon
         return (real_replace if spy.kind == "replace" else real_link)(src, dst, *a, **k)
 
     spy.kind = "link"
-    monkeypatch.setattr(imageio.os, "link", spy)
+    monkeypatch.setattr(atomic_write.os, "link", spy)
     atomic_write_bytes(tmp_path / "a.bin", b"1")
     spy.kind = "replace"
-    monkeypatch.setattr(imageio.os, "replace", spy)
+    monkeypatch.setattr(atomic_write.os, "replace", spy)
     atomic_write_bytes(tmp_path / "a.bin", b"2", overwrite=True)
     assert len(seen) == 2
     assert all(n.startswith(".a.bin") and n.endswith(".part") for n in seen)

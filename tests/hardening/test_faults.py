@@ -1,6 +1,6 @@
 """Full disks and read-only folders: one clear line, exit 1, and no partial or temporary file.
 
-Faults are injected into the atomic writer of ``app.core.imageio`` (the write or the fsync of
+Faults are injected into the atomic writer, ``app.core.atomic_write`` (the write or the fsync of
 its hidden ``.part`` file fails with ENOSPC), and - where the machine allows it - produced for
 real: a full 64 KiB tmpfs, a read-only tmpfs or a ``chmod 0o555`` folder (root ignores
 permissions, so as root a read-only mount is used; without either, EROFS/EACCES is injected)."""
@@ -15,7 +15,7 @@ import subprocess
 import pytest
 from PIL import Image
 
-from app.core import imageio
+from app.core import atomic_write
 from tests.conftest import smooth_image
 from tests.hardening.conftest import assert_one_error_line, listing, run_cli
 
@@ -66,7 +66,7 @@ class _FullDiskFile:
 def full_disk(monkeypatch):
     """Inject ENOSPC into the atomic writer's temporary file at the point asked for."""
     fds: set[int] = set()
-    real_create, real_fdopen, real_fsync = imageio._create_temp, os.fdopen, os.fsync
+    real_create, real_fdopen, real_fsync = atomic_write._create_temp, os.fdopen, os.fsync
 
     def create(directory, name):
         tmp, fd = real_create(directory, name)
@@ -74,16 +74,16 @@ def full_disk(monkeypatch):
         return tmp, fd
 
     def inject(where: str) -> None:
-        monkeypatch.setattr(imageio, "_create_temp", create)
+        monkeypatch.setattr(atomic_write, "_create_temp", create)
         if where == "write":
-            monkeypatch.setattr(imageio.os, "fdopen", lambda fd, *a, **k: _FullDiskFile(
+            monkeypatch.setattr(atomic_write.os, "fdopen", lambda fd, *a, **k: _FullDiskFile(
                 real_fdopen(fd, *a, **k)) if fd in fds else real_fdopen(fd, *a, **k))
         else:
             def fsync(fd):
                 if fd in fds:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 return real_fsync(fd)
-            monkeypatch.setattr(imageio.os, "fsync", fsync)
+            monkeypatch.setattr(atomic_write.os, "fsync", fsync)
 
     inject.fds = fds
     return inject
@@ -206,7 +206,7 @@ def test_injected_read_only_folder_is_one_line(capsys, tiny_models, inputs, tmp_
             raise OSError(err_no, os.strerror(err_no), os.fspath(path))
         return real_open(path, flags, *a, **k)
 
-    monkeypatch.setattr(imageio.os, "open", refuse)
+    monkeypatch.setattr(atomic_write.os, "open", refuse)
     argv, output = _argv(command, inputs, out_dir, tiny_models)
     code, _, err = run_cli(capsys, *argv)
     assert_one_error_line(code, err, os.strerror(err_no), output.name)
