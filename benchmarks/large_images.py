@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="12,48")
     parser.add_argument("--tasks", default="denoise,inpaint")
     parser.add_argument("--json", type=Path, default=RESULTS / "large_images.json")
+    parser.add_argument("--note", default="", help="how the machine was used, kept in each row")
     args = parser.parse_args(argv)
     rows = []
     measured = {(t, int(mp)) for t in args.tasks.split(",") for mp in args.sizes.split(",")}
@@ -85,9 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'task':<8} {'size':>10} {'MP':>4} {'seconds':>8} {'peak MiB':>9}  model")
     for task in args.tasks.split(","):
         for mp in (int(s) for s in args.sizes.split(",")):
-            load = os.getloadavg()[0]
-            row = {**run(task, mp), "load_before": round(load, 2),
-                   "date": time.strftime("%Y-%m-%d")}
+            row = {**run(task, mp), "date": time.strftime("%Y-%m-%d")}
+            if args.note:
+                row["note"] = args.note
             rows.append(row)
             print(f"{task:<8} {row['width']:>5}x{row['height']:<4} {mp:>4} "
                   f"{row['seconds']:>8.1f} {row['peak_mib']:>9.0f}  {row['model']} "

@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .batch_engine import LockedEngine, _inference_worker, _QueuedEngine
+from .batch_engine import LockedEngine, QueuedEngine, inference_worker
 from .batch_plan import (
     AEI_SUFFIX,
     IMAGE_SUFFIXES,
@@ -213,7 +213,7 @@ class BatchRunner:
         engines = [self.engine_factory(threads) for _ in range(opts.jobs)]
         self._check_model(engines[0])
         requests: queue.Queue = queue.Queue()
-        workers = [threading.Thread(target=_inference_worker,
+        workers = [threading.Thread(target=inference_worker,
                                     args=(e, requests, self.cancelled),
                                     name=f"batch-infer-{i}", daemon=True)
                    for i, e in enumerate(engines)]
@@ -224,7 +224,7 @@ class BatchRunner:
             if self.cancelled():
                 return skipped(item, "cancelled")
             tracker.started(item.relative)
-            proxy = _QueuedEngine(requests, self.cancelled)
+            proxy = QueuedEngine(requests, self.cancelled)
             try:
                 res = process_item(item, proxy, opts, cancel=self.cancelled)
             except Cancelled:

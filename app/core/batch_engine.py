@@ -1,9 +1,9 @@
 """Engine facades for batch threads: how several file threads share model engines.
 
 :class:`LockedEngine` serialises one engine shared by threads (the Ray workers).
-:class:`_QueuedEngine` is what a file thread of the local pipeline gives
+:class:`QueuedEngine` is what a file thread of the local pipeline gives
 :func:`app.core.jobs.run` as its engine: each call is queued to the inference workers
-(:func:`_inference_worker`, one per engine) and waited for, so while a worker runs a model,
+(:func:`inference_worker`, one per engine) and waited for, so while a worker runs a model,
 other file threads decode the next inputs and write the previous outputs.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from .tiling import Cancelled
 
-__all__ = ["LockedEngine"]
+__all__ = ["LockedEngine", "QueuedEngine", "inference_worker"]
 
 
 class _EngineFacade:
@@ -62,7 +62,7 @@ class _Request:
         self.seconds = 0.0
 
 
-class _QueuedEngine(_EngineFacade):
+class QueuedEngine(_EngineFacade):
     """What a file thread gives ``jobs.run`` as its engine: each call is queued to the
     inference workers and waited for. Keeps the time spent in the model for the report."""
 
@@ -86,7 +86,7 @@ class _QueuedEngine(_EngineFacade):
         return req.value
 
 
-def _inference_worker(engine: Any, requests: queue.Queue, cancel: Callable[[], bool]) -> None:
+def inference_worker(engine: Any, requests: queue.Queue, cancel: Callable[[], bool]) -> None:
     while True:
         req = requests.get()
         if req is None:
