@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,12 @@ def default_models_dir() -> Path:
     if repo.is_dir():
         return repo
     return Path(sys.prefix) / "share" / "aestudio" / "models"
+
+
+def version_key(name: str) -> tuple:
+    """Sort key that orders numbers by value: ``codec-v2`` before ``codec-v10``."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.split(r"(\d+)", name) if part)
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,9 @@ class Registry:
     def _scan(self) -> dict[str, Model]:
         if self._models is None:
             self._models = {}
-            for manifest_path in sorted(self.root.glob(f"*/{MANIFEST_NAME}")):
+            paths = sorted(self.root.glob(f"*/{MANIFEST_NAME}"),
+                           key=lambda p: version_key(p.parent.name))
+            for manifest_path in paths:
                 try:
                     m = Manifest.load(manifest_path.parent)
                 except ManifestError as exc:
@@ -89,6 +98,7 @@ class Registry:
                 f"{self.root})") from None
 
     def default(self, task: str) -> Model:
+        """The newest model of ``task``: the highest version in its folder name."""
         models = self.list(task)
         if not models:
             raise ModelNotFoundError(f"no {task} model installed in {self.root}")

@@ -137,3 +137,20 @@ def test_manifest_naming_fixed_point_without_its_tables_is_refused(tiny_models, 
     m.save(d)
     with pytest.raises(ModelIntegrityError, match="hs0_w"):
         Engine(models_dir=tmp_path / "models", provider="cpu").codec()
+
+
+def test_the_default_model_is_the_highest_version_not_the_last_string(tiny_models, tmp_path):
+    import json
+    import shutil
+
+    copy = tmp_path / "models"
+    for version in ("v2", "v10", "v9"):
+        shutil.copytree(tiny_models / "tiny-denoise", copy / f"tiny-denoise-{version}")
+        manifest = copy / f"tiny-denoise-{version}" / "manifest.json"
+        raw = json.loads(manifest.read_text())
+        raw["id"] = f"tiny-denoise-{version}"
+        manifest.write_text(json.dumps(raw))
+    reg = Registry(copy)
+    assert [m.id for m in reg.list("denoise")] == [
+        "tiny-denoise-v2", "tiny-denoise-v9", "tiny-denoise-v10"]
+    assert reg.default("denoise").id == "tiny-denoise-v10"
