@@ -29,21 +29,25 @@ def _check_tiling(tile: int, overlap: int) -> None:
 
 
 def _axis_spans(n: int, tile: int, overlap: int) -> list[tuple[int, int]]:
-    """Windows of length ``tile`` spread evenly over ``n``, each overlap >= ``overlap``."""
+    """Equal windows of at most ``tile`` spread evenly over ``n``, each overlap >= ``overlap``."""
     if n <= tile:
         return [(0, n)]
     count = -(-(n - overlap) // (tile - overlap))  # ceil
-    span = n - tile
+    # The shortest windows that still overlap by >= overlap: a 500-pixel side with 448-pixel
+    # tiles takes two 267-pixel windows, not two 448-pixel ones (less recomputed overlap).
+    length = min(tile, -(-(n + (count - 1) * overlap) // count) + 1)
+    span = n - length
     gaps = count - 1
     starts = [(i * span + gaps // 2) // gaps for i in range(count)]
-    return [(s, s + tile) for s in starts]
+    return [(s, s + length) for s in starts]
 
 
 def plan_tiles(h: int, w: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
     """Tile windows ``(y0, y1, x0, x1)`` covering an ``h`` x ``w`` image, row by row.
 
-    One window when the image fits in ``tile`` x ``tile``; otherwise windows of size
-    ``tile`` on each axis longer than ``tile``, neighbours overlapping by >= ``overlap``.
+    One window when the image fits in ``tile`` x ``tile``; otherwise, on each axis longer than
+    ``tile``, the fewest windows of at most ``tile`` (as short as they can be) that overlap
+    their neighbours by >= ``overlap``.
     """
     _check_tiling(tile, overlap)
     if h < 1 or w < 1:

@@ -25,12 +25,27 @@ def test_plan_tiles_cover_and_overlap(h: int, w: int, tile: int, overlap: int) -
     cover = np.zeros((h, w), int)
     for y0, y1, x0, x1 in tiles:
         assert 0 <= y0 < y1 <= h and 0 <= x0 < x1 <= w
-        assert y1 - y0 == min(tile, h) and x1 - x0 == min(tile, w)
+        assert y1 - y0 <= tile and x1 - x0 <= tile
         cover[y0:y1, x0:x1] += 1
+    assert len({(t[1] - t[0], t[3] - t[2]) for t in tiles}) == 1  # one window size
     assert cover.min() >= 1
     ys = sorted({(t[0], t[1]) for t in tiles})
     for (a0, a1), (b0, b1) in zip(ys, ys[1:]):
         assert a1 - b0 >= overlap and b0 > a0
+
+
+def test_windows_shrink_to_what_the_overlap_needs() -> None:
+    """A side a little longer than a tile takes two short windows, not two full tiles."""
+    tiles = plan_tiles(500, 500, 448, 32)
+    assert len(tiles) == 4
+    y0, y1, x0, x1 = tiles[0]
+    assert y1 - y0 < 300 and x1 - x0 < 300
+    computed = sum((t[1] - t[0]) * (t[3] - t[2]) for t in tiles)
+    assert computed < 1.2 * 500 * 500  # full 448-pixel tiles would compute 3.2x the image
+    for n in (449, 900, 3000, 4000):
+        spans = sorted({(t[0], t[1]) for t in plan_tiles(n, 10, 448, 32)})
+        assert spans[0][0] == 0 and spans[-1][1] == n
+        assert all(a1 - b0 >= 32 for (_, a1), (b0, _) in zip(spans, spans[1:]))
 
 
 def test_plan_tiles_single_and_invalid() -> None:
