@@ -83,7 +83,7 @@ LIMITS = {
                "references: CBM3D 30.71 dB, DnCNN 31.23 dB, FFDNet 31.21 dB.",
     "inpaint": "Small receptive field for its size: large holes come out smooth and blurry; on "
                "PSNR it is level with OpenCV's Telea and Navier-Stokes, not yet better. Timings "
-               "were taken on one thread while other trainings ran.",
+               "are on one thread.",
 }
 
 
@@ -131,8 +131,9 @@ def write_card(model_dir: Path, results: dict) -> Path:
 
 
 def from_benchmark(report: dict) -> dict:
-    """The quick_eval shape of a ``benchmarks/denoise.py`` or ``benchmarks/inpaint.py`` report
-    (CBSD68 rows for the denoiser; the Kodak masks for the inpainter)."""
+    """The quick_eval shape of a ``benchmarks/codec.py``, ``denoise.py`` or ``inpaint.py``
+    report (Kodak for the codec, CBSD68 rows for the denoiser, the Kodak masks for the
+    inpainter)."""
     if "codecs" in report:  # codec.py
         ae = report["codecs"]["aestudio"]
         points = ae["points"]

@@ -128,8 +128,7 @@ def main() -> int:
         print(f"inpaint: holes black {r['psnr_black_holes']:.2f} dB -> {r['psnr']:.2f} dB "
               f"(in holes {r['psnr_in_holes']:.2f} dB, {r['seconds']:.2f}s)")
     result["provider"] = engine.provider_label
-    result["models"] = {task: engine.model("codec" if task == "codec" else task).id
-                        for task in tasks}
+    result["models"] = {task: engine.model(task).id for task in tasks}
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

@@ -37,11 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(2026)
     print(f"{len(files)} training photos")
     print(f"{'sigma':>6} {'median est':>11} {'p10':>7} {'p90':>7}")
+    photos = [to_rgb(load_image(f).pixels)[0] for f in files]
     pairs = []
     for sigma in SIGMAS:
         est = []
-        for f in files:
-            rgb, _ = to_rgb(load_image(f).pixels)
+        for rgb in photos:
             noisy = np.clip(np.rint(rgb + rng.normal(0, sigma, rgb.shape)), 0, 255)
             est.append(raw_sigma_estimate(noisy.astype(np.uint8)))
         med = float(np.median(est))

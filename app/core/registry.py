@@ -117,15 +117,12 @@ class Registry:
             try:
                 st = path.stat()
             except FileNotFoundError:
-                raise ModelIntegrityError(
-                    f"model {model.id!r}: file {path} is missing") from None
+                raise _missing(model, path) from None
             stamp = (st.st_size, st.st_mtime_ns)
             if self._verified.get(path) == stamp:
                 continue
             if sha256_file(path) != entry.sha256:
-                raise ModelIntegrityError(
-                    f"model {model.id!r}: file {path} does not match its manifest hash "
-                    f"(tampered or incomplete); reinstall the model")
+                raise _mismatch(model, path)
             self._verified[path] = stamp
         return model
 
@@ -140,9 +137,16 @@ class Registry:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise ModelIntegrityError(f"model {model.id!r}: file {path} is missing") from None
+            raise _missing(model, path) from None
         if hashlib.sha256(data).hexdigest() != entry.sha256:
-            raise ModelIntegrityError(
-                f"model {model.id!r}: file {path} does not match its manifest hash "
-                f"(tampered or incomplete); reinstall the model")
+            raise _mismatch(model, path)
         return data
+
+
+def _missing(model: Model, path: Path) -> ModelIntegrityError:
+    return ModelIntegrityError(f"model {model.id!r}: file {path} is missing")
+
+
+def _mismatch(model: Model, path: Path) -> ModelIntegrityError:
+    return ModelIntegrityError(f"model {model.id!r}: file {path} does not match its manifest "
+                               f"hash (tampered or incomplete); reinstall the model")

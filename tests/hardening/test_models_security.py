@@ -6,9 +6,8 @@ itself; these tests go through the command line and the engine."""
 
 from __future__ import annotations
 
-import hashlib
-
 import ast
+import hashlib
 import json
 import struct
 import zlib

@@ -59,7 +59,8 @@ GRAPHS: dict[str, dict[str, GraphSpec]] = {
         "encoder": GraphSpec(lambda m: m.g_a, ("x",), ("y",), _img(3)),
         "decoder": GraphSpec(
             lambda m: m.g_s, ("y",), ("x_hat",),
-            lambda m, h, w: (torch.randint(0, 256, (1, m.M, h // 16, w // 16)) / 255,)),
+            lambda m, h, w: (torch.randint(0, 256, (1, m.M, h // m.downsample,
+                                                    w // m.downsample)) / 255,)),
     },
     "denoise": {
         "denoise": GraphSpec(
