@@ -293,10 +293,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=None,
                     help="threads for ONNX Runtime (intra-op), OpenCV and BM3D")
     ap.add_argument("--json", type=Path, default=RESULTS / "denoise.json")
-    ap.add_argument("--reuse", type=Path, default=None,
+    ap.add_argument("--reuse", type=Path, action="append", default=[],
                     help="a previous report: its rows of methods not run now are kept (same "
                          "seeded noisy inputs), e.g. re-measure AE Studio without re-running "
-                         "CBM3D")
+                         "CBM3D; repeat it to take rows from several reports, the first that "
+                         "has a row wins")
     args = ap.parse_args(argv)
     if args.cbm3d_limit < 0:
         ap.error("--cbm3d-limit must be >= 0")
@@ -332,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{set_name}: {len(images)} images", file=sys.stderr)
         datasets[set_name] = {"path": str(folder), "images": [n for n, _ in images]}
         results[set_name] = run_set(set_name, images, args.sigmas, methods, warmed)
-    reused = merge_previous(results, args.reuse) if args.reuse else []
+    reused = [cell for path in args.reuse for cell in merge_previous(results, path)]
     versus = vs_cbm3d(results)
     print_tables(results, {k: len(v["images"]) for k, v in datasets.items()}, versus)
 
@@ -344,7 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               "environment": env,
               "methods": {m.name: {"label": m.label, "settings": m.settings} for m in methods},
               "results": results, "vs_cbm3d": versus,
-              "reused": {"from": str(args.reuse), "cells": reused} if reused else None}
+              "reused": ({"from": [str(p) for p in args.reuse], "cells": reused} if reused
+                         else None)}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(_finite(report), indent=1) + "\n")
     print(f"\nwrote {args.json}")

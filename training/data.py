@@ -68,8 +68,12 @@ def add_noise(clean: np.ndarray, rng: np.random.Generator, sigma_max: float = 55
 
 
 def random_mask(h: int, w: int, rng: np.random.Generator, lo: float = 0.15,
-                hi: float = 0.35) -> np.ndarray:
-    """A free-form mask of strokes and boxes (1 = hole) covering about lo..hi of the area."""
+                hi: float = 0.35, stroke_px: tuple[int, int] | None = None) -> np.ndarray:
+    """A free-form mask of strokes and boxes (1 = hole) covering about lo..hi of the area.
+
+    Strokes are ``stroke_px`` pixels wide (inclusive range) when given, so that holes keep the
+    size of a user's brush whatever the crop size; otherwise w/40 .. w/8.
+    """
     target = rng.uniform(lo, hi)
     mask = Image.new("L", (w, h), 0)
     draw = ImageDraw.Draw(mask)
@@ -81,7 +85,10 @@ def random_mask(h: int, w: int, rng: np.random.Generator, lo: float = 0.15,
             draw.rectangle([x0, y0, x0 + bw, y0 + bh], fill=255)
         else:
             x, y = rng.integers(w), rng.integers(h)
-            width = int(rng.integers(max(3, w // 40), max(4, w // 8)))
+            if stroke_px:
+                width = int(rng.integers(stroke_px[0], stroke_px[1] + 1))
+            else:
+                width = int(rng.integers(max(3, w // 40), max(4, w // 8)))
             for _ in range(rng.integers(2, 8)):
                 angle = rng.uniform(0, 2 * math.pi)
                 length = rng.uniform(w / 16, w / 3)
@@ -97,5 +104,6 @@ def random_mask(h: int, w: int, rng: np.random.Generator, lo: float = 0.15,
     return (arr > 0).astype(np.float32)
 
 
-def mask_batch(b: int, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
-    return np.stack([random_mask(h, w, rng) for _ in range(b)])[:, None]
+def mask_batch(b: int, h: int, w: int, rng: np.random.Generator,
+               stroke_px: tuple[int, int] | None = None) -> np.ndarray:
+    return np.stack([random_mask(h, w, rng, stroke_px=stroke_px) for _ in range(b)])[:, None]

@@ -120,7 +120,7 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
             g["lr"] = lr
         batch = torch.from_numpy(sampler()).contiguous(memory_format=torch.channels_last)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            loss, metrics = step_fn(model, batch, rng)
+            loss, metrics = step_fn(model, batch, rng, **cfg.task_args)
         optim.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip:

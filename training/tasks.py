@@ -8,6 +8,11 @@ from torch.nn import functional as F
 
 from .data import add_noise, mask_batch
 
+# Batch preparation is numpy and PIL: kept out of torch.compile's tracing of the step, which
+# would otherwise try to trace the mask drawing on every call.
+_add_noise = torch.compiler.disable(add_noise)
+_mask_batch = torch.compiler.disable(mask_batch)
+
 
 def bits(likelihoods: dict) -> torch.Tensor:
     """Total bits per image (B,) from the likelihoods contract."""
@@ -36,7 +41,7 @@ def codec_step(model, clean: torch.Tensor, rng: np.random.Generator):
 
 
 def denoise_step(model, clean: torch.Tensor, rng: np.random.Generator):
-    noisy, sigma = add_noise(clean.numpy(), rng)
+    noisy, sigma = _add_noise(clean.numpy(), rng)
     noisy_t = torch.from_numpy(noisy)
     sigma_map = torch.from_numpy(sigma)[:, None, None, None].expand(-1, 1, *clean.shape[2:])
     out = model(noisy_t.contiguous(memory_format=torch.channels_last),
@@ -47,9 +52,10 @@ def denoise_step(model, clean: torch.Tensor, rng: np.random.Generator):
     return loss, {"psnr": psnr(mse), "psnr_in": psnr(mse_in)}
 
 
-def inpaint_step(model, clean: torch.Tensor, rng: np.random.Generator):
+def inpaint_step(model, clean: torch.Tensor, rng: np.random.Generator,
+                 stroke_px: tuple[int, int] | None = None):
     b, _, h, w = clean.shape
-    mask = torch.from_numpy(mask_batch(b, h, w, rng))
+    mask = torch.from_numpy(_mask_batch(b, h, w, rng, stroke_px))
     out = model(clean, mask).float()
     hole = mask.expand_as(clean)
     loss = (torch.abs(out - clean) * hole).sum() / hole.sum().clamp_min(1)

@@ -42,18 +42,26 @@ def _axis_spans(n: int, tile: int, overlap: int) -> list[tuple[int, int]]:
     return [(s, s + length) for s in starts]
 
 
+def _spans(h: int, w: int, tile: int, overlap: int) -> tuple[list[tuple[int, int]],
+                                                                list[tuple[int, int]]]:
+    """Row windows and column windows (see :func:`plan_tiles`)."""
+    if h * w <= tile * tile:
+        return [(0, h)], [(0, w)]
+    return _axis_spans(h, tile, overlap), _axis_spans(w, tile, overlap)
+
+
 def plan_tiles(h: int, w: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
     """Tile windows ``(y0, y1, x0, x1)`` covering an ``h`` x ``w`` image, row by row.
 
-    One window when the image fits in ``tile`` x ``tile``; otherwise, on each axis longer than
-    ``tile``, the fewest windows of at most ``tile`` (as short as they can be) that overlap
-    their neighbours by >= ``overlap``.
+    One window when the image has no more pixels than a ``tile`` x ``tile`` tile (a 481x321
+    photo runs in one pass rather than as two overlapping windows: same memory, no work done
+    twice); otherwise, on each axis longer than ``tile``, the fewest windows of at most
+    ``tile`` (as short as they can be) that overlap their neighbours by >= ``overlap``.
     """
     _check_tiling(tile, overlap)
     if h < 1 or w < 1:
         raise ValueError(f"image size must be positive, got {h}x{w}")
-    ys = _axis_spans(h, tile, overlap)
-    xs = _axis_spans(w, tile, overlap)
+    ys, xs = _spans(h, w, tile, overlap)
     return [(y0, y1, x0, x1) for (y0, y1) in ys for (x0, x1) in xs]
 
 
@@ -146,7 +154,7 @@ def run_tiled_source(source: Callable[[int, int, int, int], np.ndarray], h: int,
         raise ValueError(f"multiple must be >= 1, got {multiple}")
     tiles = plan_tiles(h, w, tile, overlap)
     total = len(tiles)
-    spans_y, spans_x = _axis_spans(h, tile, overlap), _axis_spans(w, tile, overlap)
+    spans_y, spans_x = _spans(h, w, tile, overlap)
     wy = dict(zip(spans_y, _axis_weights(spans_y)))
     wx = dict(zip(spans_x, _axis_weights(spans_x)))
     finish = finish or (lambda rows, _y0, _y1: rows)

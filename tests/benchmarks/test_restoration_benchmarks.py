@@ -61,3 +61,34 @@ def test_inpaint_benchmark_reports_whole_and_hole_psnr(tiny_default_models, tmp_
     ae, black = results["aestudio"], results["black"]
     assert ae["images"] == 2 and ae["psnr_holes"] < ae["psnr"]
     assert ae["psnr_holes"] > black["psnr_holes"]  # filling beats leaving the holes black
+
+
+def test_denoise_benchmark_takes_rows_from_several_reports_first_one_wins(tiny_default_models,
+                                                                          tmp_path):
+    root = tmp_path / "data"
+    (root / "cbsd68").mkdir(parents=True)
+    for i in range(2):
+        Image.fromarray(_photo(i)).save(root / "cbsd68" / f"{i}.png")
+
+    def report(path: Path, psnr: float, methods: tuple[str, ...]) -> Path:
+        row = {"label": "earlier", "images": 1, "psnr": psnr, "ssim": 0.5, "seconds": 9.0,
+               "sigma_used": 25.0,
+               "per_image": [{"image": "0.png", "psnr": psnr, "ssim": 0.5, "seconds": 9.0}]}
+        path.write_text(json.dumps({
+            "noise": {"seed": f"numpy default_rng(({denoise_bench.NOISE_SEED}, i, s))"},
+            "results": {"cbsd68": {"25": {m: row for m in methods}}}}))
+        return path
+
+    first = report(tmp_path / "a.json", 20.0, ("cbm3d",))
+    second = report(tmp_path / "b.json", 10.0, ("cbm3d", "nlm"))
+    out = tmp_path / "denoise.json"
+    rc = denoise_bench.main(["--data-root", str(root), "--sets", "cbsd68", "--sigmas", "25",
+                             "--methods", "aestudio", "--json", str(out),
+                             "--reuse", str(first), "--reuse", str(second)])
+    assert rc == 0
+    data = json.loads(out.read_text())
+    cell = data["results"]["cbsd68"]["25"]
+    assert cell["cbm3d"]["psnr"] == 20.0 and cell["nlm"]["psnr"] == 10.0
+    assert sorted(data["reused"]["cells"]) == ["cbsd68/25/cbm3d", "cbsd68/25/nlm"]
+    (versus,) = data["vs_cbm3d"]
+    assert versus["images"] == 1 and versus["cbm3d_psnr"] == 20.0

@@ -25,7 +25,9 @@ def test_plan_tiles_cover_and_overlap(h: int, w: int, tile: int, overlap: int) -
     cover = np.zeros((h, w), int)
     for y0, y1, x0, x1 in tiles:
         assert 0 <= y0 < y1 <= h and 0 <= x0 < x1 <= w
-        assert y1 - y0 <= tile and x1 - x0 <= tile
+        assert (y1 - y0) * (x1 - x0) <= tile * tile
+        if len(tiles) > 1:
+            assert y1 - y0 <= tile and x1 - x0 <= tile
         cover[y0:y1, x0:x1] += 1
     assert len({(t[1] - t[0], t[3] - t[2]) for t in tiles}) == 1  # one window size
     assert cover.min() >= 1
@@ -51,6 +53,10 @@ def test_windows_shrink_to_what_the_overlap_needs() -> None:
 def test_plan_tiles_single_and_invalid() -> None:
     assert plan_tiles(20, 30, 32, 8) == [(0, 20, 0, 30)]
     assert plan_tiles(32, 32, 32, 8) == [(0, 32, 0, 32)]
+    # no more pixels than one tile: one window even when a side is longer than the tile
+    assert plan_tiles(481, 321, 448, 32) == [(0, 481, 0, 321)]
+    assert plan_tiles(4000, 50, 448, 32) == [(0, 4000, 0, 50)]
+    assert len(plan_tiles(449, 449, 448, 32)) == 4
     for tile, overlap in ((0, 0), (16, 16), (16, -1)):
         with pytest.raises(ValueError):
             plan_tiles(10, 10, tile, overlap)
