@@ -1,6 +1,6 @@
 """Where a trained codec loses: its transforms, its quantisation or its rate.
 
-    python benchmarks/codec_ceiling.py [--model models/codec-hyperprior-v3] [--images 4]
+    python benchmarks/codec_ceiling.py [--model models/<codec id>] [--images 4]
 
 For every gain level of the PyTorch model (the weights shipped beside the ONNX graphs) on the
 first Kodak images, this prints the PSNR of the analysis and synthesis transforms with the
@@ -31,12 +31,17 @@ def psnr(a, b) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    ap.add_argument("--model", type=Path, default=REPO / "models" / "codec-hyperprior-v3")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="a codec's model folder (default: the app's default codec)")
     ap.add_argument("--kodak", type=Path, default=REPO.parent / "shared" / "data" / "kodak")
     ap.add_argument("--images", type=int, default=4)
     ap.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" /
                     "codec_ceiling.json")
     args = ap.parse_args(argv)
+    if args.model is None:
+        from app.core.registry import Registry
+
+        args.model = Registry(REPO / "models").resolve("codec").directory
 
     import torch
     from PIL import Image
