@@ -29,6 +29,14 @@ def psnr(a, b) -> float:
     return float(10 * torch.log10(1 / ((a.clamp(0, 1) - b) ** 2).mean()))
 
 
+def pad_to(x, multiple: int):
+    """Replicate-pad an NCHW tensor on the bottom and right to a multiple of ``multiple``."""
+    from torch.nn import functional as F
+
+    h, w = x.shape[2:]
+    return F.pad(x, (0, -w % multiple, 0, -h % multiple), mode="replicate")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--model", type=Path, default=None,
@@ -67,11 +75,13 @@ def main(argv: list[str] | None = None) -> int:
             gain, inv_gain = model.gains(lv)
             open_db, round_db, bpp = [], [], []
             for x in photos:
-                y = model.g_a(x) * gain
-                open_db.append(psnr(model.g_s(y * inv_gain), x))
-                out = model(x, lv)
-                round_db.append(psnr(out["x_hat"], x))
-                bpp.append(float(bits(out["likelihoods"])) / (x.shape[2] * x.shape[3]))
+                h, w = x.shape[2:]
+                padded = pad_to(x, model.downsample)
+                y = model.g_a(padded) * gain
+                open_db.append(psnr(model.g_s(y * inv_gain)[..., :h, :w], x))
+                out = model(padded, lv)
+                round_db.append(psnr(out["x_hat"][..., :h, :w], x))
+                bpp.append(float(bits(out["likelihoods"])) / (h * w))
             row = {"level": level, "lambda": float(model.lambdas[level]),
                    "unquantised_psnr": float(np.mean(open_db)),
                    "rounded_psnr": float(np.mean(round_db)), "estimated_bpp": float(np.mean(bpp))}

@@ -77,13 +77,13 @@ def inpaint_results(r: dict) -> list[str]:
 
 LIMITS = {
     "codec": "Far from converged (published hyperprior models train for millions of GPU steps); "
-             "its rate-distortion is below WebP for now: see `benchmarks/codec.py`. Files it "
+             "its rate-distortion is below JPEG and WebP for now: see `benchmarks/codec.py`. Files it "
              "writes stay decodable: a retrained codec ships under a new model id.",
     "denoise": "Trained for Gaussian noise only (sigma 0-55); published CBSD68 sigma=25 "
                "references: CBM3D 30.71 dB, DnCNN 31.23 dB, FFDNet 31.21 dB.",
-    "inpaint": "Small receptive field for its size: large holes come out smooth and blurry; on "
-               "PSNR it is level with OpenCV's Telea and Navier-Stokes, not yet better. Timings "
-               "are on one thread.",
+    "inpaint": "Trained with an L1 loss and a modest receptive field: large holes come out "
+               "smooth and blurry rather than textured; its PSNR against OpenCV's Telea is in "
+               "the table above. Timings are on one thread.",
 }
 
 
