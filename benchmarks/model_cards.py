@@ -77,8 +77,8 @@ def inpaint_results(r: dict) -> list[str]:
 
 LIMITS = {
     "codec": "Far from converged (published hyperprior models train for millions of GPU steps); "
-             "its rate-distortion is below JPEG and WebP for now: see `benchmarks/codec.py`. Files it "
-             "writes stay decodable: a retrained codec ships under a new model id.",
+             "its rate-distortion is below JPEG and WebP for now: see `benchmarks/codec.py`. "
+             "Files it writes stay decodable: a retrained codec ships under a new model id.",
     "denoise": "Trained for Gaussian noise only (sigma 0-55); published CBSD68 sigma=25 "
                "references: CBM3D 30.71 dB, DnCNN 31.23 dB, FFDNet 31.21 dB.",
     "inpaint": "Trained with an L1 loss and a modest receptive field: large holes come out "
