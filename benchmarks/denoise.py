@@ -3,7 +3,8 @@
     PYTHONPATH=. python benchmarks/denoise.py
 
 Options: ``--sets cbsd68,mcmaster``, ``--sigmas 15,25,50`` (0-255 scale), ``--methods
-aestudio,nlm,cbm3d``, ``--oracle-sigma`` (also AE Studio told the true sigma), ``--limit N``
+aestudio,nlm,cbm3d``, ``--oracle-sigma`` (also AE Studio told the true sigma), ``--also-model
+ID`` (also this installed denoise model, blind; repeatable), ``--limit N``
 (first N images of each set), ``--cbm3d-limit N`` (CBM3D on the first N images of each set
 only, default 10; 0 = all), ``--threads N``, ``--data-root DIR``, ``--json PATH``.
 CBM3D and NLM need the bench extra: ``pip install -e ".[bench]"``.
@@ -84,20 +85,29 @@ def to_uint8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x), 0, 255).astype(np.uint8)
 
 
-def aestudio_methods(threads: int | None, oracle: bool) -> list[Method]:
+def aestudio_methods(threads: int | None, oracle: bool,
+                     also: Sequence[str] = ()) -> list[Method]:
     from app.core.engine import Engine
 
     engine = Engine(models_dir=None, threads=threads)
-    model = engine.model("denoise")
-    settings = {"model_id": model.id, "model_hash": model.hash_prefix.hex(),
+
+    def settings(model) -> dict[str, Any]:
+        return {"model_id": model.id, "model_hash": model.hash_prefix.hex(),
                 "model_dir": str(model.directory), "provider": engine.provider_label,
                 "threads": threads}
+
+    model = engine.model("denoise")
     methods = [Method("aestudio", f"AE Studio ({model.id}, blind)",
-                      lambda x, s: engine.denoise(x), {**settings, "sigma": "estimated"})]
+                      lambda x, s: engine.denoise(x), {**settings(model), "sigma": "estimated"})]
     if oracle:
         methods.append(Method("aestudio-oracle", f"AE Studio ({model.id}, true sigma)",
                               lambda x, s: engine.denoise(x, sigma=float(s)),
-                              {**settings, "sigma": "true"}))
+                              {**settings(model), "sigma": "true"}))
+    for model_id in also:
+        other = engine.model("denoise", model_id)
+        methods.append(Method(f"aestudio:{other.id}", f"AE Studio ({other.id}, blind)",
+                              lambda x, s, i=other.id: engine.denoise(x, model_id=i),
+                              {**settings(other), "sigma": "estimated"}))
     return methods
 
 
@@ -137,11 +147,11 @@ def cbm3d_method(threads: int | None, limit: int | None) -> Method:
 
 
 def make_methods(names: Sequence[str], oracle: bool, threads: int | None,
-                 cbm3d_limit: int | None) -> list[Method]:
+                 cbm3d_limit: int | None, also: Sequence[str] = ()) -> list[Method]:
     methods: list[Method] = []
     for name in names:
         if name == "aestudio":
-            methods += aestudio_methods(threads, oracle)
+            methods += aestudio_methods(threads, oracle, also)
         elif name == "nlm":
             methods.append(nlm_method(threads))
         elif name == "cbm3d":
@@ -210,9 +220,7 @@ def vs_cbm3d(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             if "cbm3d" not in cell:
                 continue
             ref = cell["cbm3d"]
-            for name in ("aestudio", "aestudio-oracle"):
-                if name not in cell:
-                    continue
+            for name in [n for n in cell if n.startswith("aestudio")]:
                 ae = summarise(cell[name]["per_image"], ref["images"])
                 rows.append({"set": set_name, "sigma": int(sigma), "method": name,
                              "images": ref["images"],
@@ -231,7 +239,7 @@ def vs_cbm3d(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 def print_tables(results: dict[str, dict[str, Any]], sizes: dict[str, int],
                  versus: list[dict[str, Any]]) -> None:
     print("Denoising: means over images (RGB PSNR dB, SSIM, seconds per image)")
-    print(f"{'set':<9} {'sigma':>5} {'method':<16} {'images':>9} {'PSNR':>7} {'SSIM':>7} "
+    print(f"{'set':<9} {'sigma':>5} {'method':<26} {'images':>9} {'PSNR':>7} {'SSIM':>7} "
           f"{'s/img':>8} {'sigma used':>10}")
     for set_name, by_sigma in results.items():
         for sigma, cell in by_sigma.items():
@@ -240,15 +248,15 @@ def print_tables(results: dict[str, dict[str, Any]], sizes: dict[str, int],
                 images = str(n) if n == sizes[set_name] else f"first {n}"
                 secs = "-" if r["seconds"] is None else f"{r['seconds']:.3f}"
                 used = "-" if r["sigma_used"] is None else f"{r['sigma_used']:.1f}"
-                print(f"{set_name:<9} {sigma:>5} {name:<16} {images:>9} {r['psnr']:>7.2f} "
+                print(f"{set_name:<9} {sigma:>5} {name:<26} {images:>9} {r['psnr']:>7.2f} "
                       f"{r['ssim']:>7.4f} {secs:>8} {used:>10}")
     if not versus:
         return
     print("\nAE Studio vs CBM3D on the same images (the first N of each set)")
-    print(f"{'set':<9} {'sigma':>5} {'method':<16} {'N':>3} {'PSNR':>7} {'CBM3D':>7} "
+    print(f"{'set':<9} {'sigma':>5} {'method':<26} {'N':>3} {'PSNR':>7} {'CBM3D':>7} "
           f"{'dPSNR':>6} {'SSIM':>7} {'CBM3D':>7} {'s/img':>7} {'CBM3D s':>8} {'speedup':>8}")
     for r in versus:
-        print(f"{r['set']:<9} {r['sigma']:>5} {r['method']:<16} {r['images']:>3} "
+        print(f"{r['set']:<9} {r['sigma']:>5} {r['method']:<26} {r['images']:>3} "
               f"{r['psnr']:>7.2f} {r['cbm3d_psnr']:>7.2f} {r['delta_psnr']:>+6.2f} "
               f"{r['ssim']:>7.4f} {r['cbm3d_ssim']:>7.4f} {r['seconds']:>7.3f} "
               f"{r['cbm3d_seconds']:>8.2f} {r['speedup']:>7.1f}x")
@@ -287,6 +295,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--methods", type=_names(ALL_METHODS), default=ALL_METHODS)
     ap.add_argument("--oracle-sigma", action="store_true",
                     help="also run AE Studio given the true sigma")
+    ap.add_argument("--also-model", action="append", default=[], metavar="ID",
+                    help="also run this installed denoise model blind (repeatable), e.g. to "
+                         "compare a model with its int8 copy in one run")
     ap.add_argument("--limit", type=int, default=None, help="first N images of each set")
     ap.add_argument("--cbm3d-limit", type=int, default=CBM3D_LIMIT,
                     help="CBM3D on the first N images of each set only (0 = all)")
@@ -323,7 +334,7 @@ def merge_previous(results: dict[str, dict[str, Any]], path: Path) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     methods = make_methods(args.methods, args.oracle_sigma, args.threads,
-                           args.cbm3d_limit or None)
+                           args.cbm3d_limit or None, args.also_model)
     results: dict[str, dict[str, Any]] = {}
     datasets: dict[str, Any] = {}
     warmed: set[str] = set()

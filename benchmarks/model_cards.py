@@ -61,7 +61,8 @@ def denoise_results(r: list) -> list[str]:
              "| sigma | noisy PSNR | blind (estimated sigma) | known sigma | seconds / image |",
              "|---|---|---|---|---|"]
     lines += [f"| {row['sigma']} | {row['psnr_noisy']:.2f} | {row['psnr_blind']:.2f} | "
-              f"{row['psnr_known_sigma']:.2f} | {row['seconds']:.2f} |" for row in r]
+              + ("–" if row["psnr_known_sigma"] is None else f"{row['psnr_known_sigma']:.2f}")
+              + f" | {row['seconds']:.2f} |" for row in r]
     return lines
 
 
@@ -87,11 +88,50 @@ LIMITS = {
 }
 
 
+def recipe_lines(m: Manifest, facts: dict) -> list[str]:
+    """How the model was made: the training command, or the training of the fp32 model it was
+    quantised from plus the quantisation command."""
+    quant = m.params.get("quantization")
+    source = quant["from"] if quant else m.id
+    config = f"training/configs/{source}.json"
+    cfg = json.loads((REPO / config).read_text())
+    lines = [
+        f"- data: {DATA}",
+        f"- recipe: `python -m training train {config}` (seed {cfg['seed']}, patch {cfg['patch']}, "
+        f"batch {cfg['batch']}, Adam lr {cfg['lr']} with a time-based cosine decay to "
+        f"{cfg['lr_min']}), then `python -m training export {config}`",
+        training_line(facts),
+    ]
+    if cfg.get("init_skip"):
+        lines.append("- layers left out of the starting weights (this network drops them): "
+                     + ", ".join(f"`{p}`" for p in cfg["init_skip"]))
+    if quant:
+        fp32 = quant["check_psnr_fp32"]
+        change = ", ".join(f"sigma {s}: {quant['check_psnr_int8'][s] - fp32[s]:+.3f} dB"
+                           for s in fp32)
+        lines += [
+            f"- int8: `python -m training quantize {quant['config']}` (seed {quant['seed']}) "
+            f"quantises {len(quant['nodes'])} convolutions of `{source}` (model hash "
+            f"`{quant['from_hash']}`): {quant['description']}. Scheme: {quant['scheme']}; "
+            f"calibration on {quant['calibration']['crops']} noisy crops of the training "
+            "photos.",
+            f"- PSNR change against the float model on other training crops: {change}",
+            f"- continue training from `models/{source}`, then quantise again",
+        ]
+        return lines
+    return lines + [
+        "- continue training: copy the config under a new id and set `\"init\": "
+        f"\"models/{m.id}\"` (or pass `--init models/{m.id}`)",
+        f"- time budget in the config: {cfg['max_minutes']} minutes"
+        + ("; training was stopped early so the CPU could go to the codec"
+           if isinstance(facts["run_minutes"], float)
+           and facts["run_minutes"] < cfg["max_minutes"] - 2 else ""),
+    ]
+
+
 def write_card(model_dir: Path, results: dict) -> Path:
     m = Manifest.load(model_dir)
     facts = training_facts(m)
-    config = f"training/configs/{m.id}.json"
-    cfg = json.loads((REPO / config).read_text())
     body = {"codec": codec_results, "denoise": denoise_results,
             "inpaint": inpaint_results}[m.task](results[m.task])
     text = "\n".join([
@@ -104,17 +144,7 @@ def write_card(model_dir: Path, results: dict) -> Path:
         "overlap" if m.tile_size else f"- downsampling factor {m.downsample}",
         "",
         "## Training", "",
-        f"- data: {DATA}",
-        f"- recipe: `python -m training train {config}` (seed {cfg['seed']}, patch {cfg['patch']}, "
-        f"batch {cfg['batch']}, Adam lr {cfg['lr']} with a time-based cosine decay to "
-        f"{cfg['lr_min']}), then `python -m training export {config}`",
-        training_line(facts),
-        "- continue training: copy the config under a new id and set `\"init\": "
-        f"\"models/{m.id}\"` (or pass `--init models/{m.id}`)",
-        f"- time budget in the config: {cfg['max_minutes']} minutes"
-        + ("; training was stopped early so the CPU could go to the codec"
-           if isinstance(facts["run_minutes"], float)
-           and facts["run_minutes"] < cfg["max_minutes"] - 2 else ""),
+        *recipe_lines(m, facts),
         "",
 
         "",
@@ -155,6 +185,12 @@ def from_benchmark(report: dict) -> dict:
                            "seconds": c["aestudio"]["seconds"]} for s, c in cells.items()]
         out["models"]["denoise"] = settings["model_id"]
         out["sources"]["denoise"] = "python benchmarks/denoise.py --oracle-sigma"
+        # models run beside the default (``--also-model ID``): blind rows of their own
+        out["denoise_also"] = {
+            name.split(":", 1)[1]: [{"sigma": int(s), "psnr_noisy": c["noisy"]["psnr"],
+                                     "psnr_blind": c[name]["psnr"], "psnr_known_sigma": None,
+                                     "seconds": c[name]["seconds"]} for s, c in cells.items()]
+            for name in report["methods"] if name.startswith("aestudio:")}
     else:  # inpaint.py
         r = report["results"]
         out["inpaint"] = {"psnr_black_holes": r["black"]["psnr"], "psnr": r["aestudio"]["psnr"],
@@ -179,8 +215,13 @@ def main() -> int:
         if (d / "manifest.json").exists():
             m = Manifest.load(d)
             measured = results.get("models", {}).get(m.task)
+            also = results.get(f"{m.task}_also", {})
             if m.task in results and measured in (None, m.id):  # the model that was measured
                 print(write_card(d, results))
+            elif m.id in also:  # measured beside it, blind only
+                print(write_card(d, {**results, m.task: also[m.id], "sources": {
+                    **results.get("sources", {}),
+                    m.task: f"{results['sources'][m.task]} --also-model {m.id}"}}))
     return 0
 
 

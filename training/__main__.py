@@ -1,4 +1,4 @@
-"""``python -m training train CONFIG`` / ``python -m training export CONFIG``."""
+"""``python -m training train CONFIG`` / ``export CONFIG`` / ``quantize CONFIG``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,17 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--weights", help="weights (.safetensors); default runs/<name>/")
     e.add_argument("--runs", default="runs")
     e.add_argument("--models", default="models")
+    q = sub.add_parser("quantize", help="int8 copy of a shipped denoiser (config: source, "
+                                        "nodes, calibration data)")
+    q.add_argument("config")
+    q.add_argument("--models", default="models")
     args = parser.parse_args(argv)
+
+    if args.cmd == "quantize":
+        from .export.quantize import QuantizeConfig, quantize_model
+
+        quantize_model(QuantizeConfig.load(args.config), models=args.models)
+        return 0
 
     from .config import TrainConfig
 

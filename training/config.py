@@ -36,6 +36,7 @@ class TrainConfig:
     log_every: int = 50
     title: str = ""
     init: str = ""  # a models/<id> folder or .safetensors file to start from
+    init_skip: list[str] = field(default_factory=list)  # parameter prefixes init leaves out
     task_args: dict = field(default_factory=dict)  # extra keyword arguments of the task's step
 
     @classmethod

@@ -64,9 +64,14 @@ def init_source(init: str | Path) -> tuple[Path, dict]:
     return init, {"from": init.name, "steps": steps, "elapsed": elapsed}
 
 
-def load_weights(model: torch.nn.Module, path: str | Path) -> None:
-    """Load weights of any float dtype (shipped models keep fp16 copies) into ``model``."""
-    params = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+def load_weights(model: torch.nn.Module, path: str | Path, skip: list[str] = ()) -> None:
+    """Load weights of any float dtype (shipped models keep fp16 copies) into ``model``.
+
+    ``skip``: prefixes of parameters to leave out, for a model that drops layers of the one it
+    starts from; everything else must match exactly.
+    """
+    params = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()
+              if not any(k.startswith(p) for p in skip)}
     model.load_state_dict(params)
 
 
@@ -98,7 +103,7 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
         print(f"resumed {cfg.name} at step {state['step']} ({state['elapsed'] / 60:.1f} min)")
     elif init or cfg.init:
         weights, state["init"] = init_source(init or cfg.init)
-        load_weights(model, weights)
+        load_weights(model, weights, skip=cfg.init_skip)
         print(f"initialised {cfg.name} from {weights} ({state['init']['steps']} steps before)")
 
     images = []

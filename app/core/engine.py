@@ -40,8 +40,15 @@ class Engine:
     def provider_label(self) -> str:
         return self.sessions.provider_label
 
+    def resolve(self, task: str, model_id: str | None = None) -> Model:
+        """``model_id``, or the task's default (an int8 copy only on the CPU provider); the
+        files are not hash-checked here."""
+        on_cpu = self.sessions.providers[0] == "CPUExecutionProvider"
+        return self.registry.resolve(task, model_id, prefer_float=not on_cpu)
+
     def model(self, task: str, model_id: str | None = None) -> Model:
-        return self.registry.verify(self.registry.resolve(task, model_id))
+        """As :meth:`resolve`, with every file of the model checked against its hash."""
+        return self.registry.verify(self.resolve(task, model_id))
 
     def codec(self, model_id: str | None = None) -> Codec:
         model = self.model("codec", model_id)

@@ -42,26 +42,32 @@ def estimate_sigma(pixels: np.ndarray) -> float:
 def _patch_rows(pixels: np.ndarray) -> np.ndarray:
     """Random patches as rows of a (n, values) array, preferring patches without 0 or 255.
 
-    Draws ``_SAMPLES`` patches at a time, up to ``_DRAWS`` times, until enough of them are
-    unclipped; strong noise clips almost every patch of a dark or bright photo, and then all
-    the drawn patches are used.
+    Draws ``_SAMPLES`` patch positions at a time, up to ``_DRAWS`` times, until enough of them
+    are unclipped; strong noise clips almost every patch of a dark or bright photo, and then all
+    the patches of the first draw are used. Clipping is checked on a per-pixel mask first, so
+    only the patches kept are gathered.
     """
     img = pixels if pixels.ndim == 3 else pixels[..., None]
     windows = sliding_window_view(img, (_PATCH, _PATCH), axis=(0, 1))
     ny, nx = windows.shape[:2]
+    # clipped pixels (0 or 255 in any channel; uint8 x - 1 wraps 0 to 255), then the number of
+    # them in each patch as a separable box sum (at most 25: uint8 holds it)
+    clipped = ((img - np.uint8(1)) >= 254).any(axis=2).view(np.uint8)
+    cols = sum(clipped[d:d + ny] for d in range(_PATCH))
+    in_patch = sum(cols[:, d:d + nx] for d in range(_PATCH))
     rng = np.random.default_rng(_SEED)
-    drawn, unclipped = [], []
+    first, kept = None, []
     for _ in range(_DRAWS):
-        rows = windows[rng.integers(0, ny, _SAMPLES), rng.integers(0, nx, _SAMPLES)]
-        rows = rows.reshape(_SAMPLES, -1)
-        drawn.append(rows)
-        unclipped.append(rows[~((rows == 0) | (rows == 255)).any(axis=1)])
-        if sum(len(u) for u in unclipped) >= _SAMPLES:
+        ys, xs = rng.integers(0, ny, _SAMPLES), rng.integers(0, nx, _SAMPLES)
+        first = (ys, xs) if first is None else first
+        ok = in_patch[ys, xs] == 0
+        kept.append(windows[ys[ok], xs[ok]].reshape(int(ok.sum()), -1))
+        if sum(len(k) for k in kept) >= _SAMPLES:
             break
-    kept = np.concatenate(unclipped)
-    if len(kept) < 20 * kept.shape[1]:
-        return np.concatenate(drawn)[:_SAMPLES]
-    return kept[:_SAMPLES]
+    rows = np.concatenate(kept)
+    if len(rows) < 20 * rows.shape[1]:
+        return windows[first].reshape(_SAMPLES, -1)
+    return rows[:_SAMPLES]
 
 
 def raw_sigma_estimate(pixels: np.ndarray) -> float:
@@ -72,9 +78,11 @@ def raw_sigma_estimate(pixels: np.ndarray) -> float:
     """
     if min(pixels.shape[:2]) < 2 * _PATCH:
         return 0.0
-    rows = _patch_rows(pixels).astype(np.float64)
-    rows -= rows.mean(axis=0)
-    cov = rows.T @ rows / max(1, len(rows) - 1)
+    # float32 products, float64 eigenvalues: eigenvalues within 1e-3 of an all-float64
+    # covariance on 8-bit data, at half the cost
+    rows = _patch_rows(pixels).astype(np.float32)
+    rows -= rows.mean(axis=0, dtype=np.float64).astype(np.float32)
+    cov = (rows.T @ rows).astype(np.float64) / max(1, len(rows) - 1)
     eig = np.linalg.eigvalsh(cov)[::-1]  # largest first
     for i in range(len(eig)):
         floor = eig[i:]

@@ -97,15 +97,24 @@ class Registry:
                 f"model {model_id!r} is not installed (installed: {known}; models folder: "
                 f"{self.root})") from None
 
-    def default(self, task: str) -> Model:
-        """The newest model of ``task``: the highest version in its folder name."""
+    def default(self, task: str, prefer_float: bool = False) -> Model:
+        """The newest model of ``task``: the highest version in its folder name.
+
+        ``prefer_float`` skips int8 copies (their manifest records a ``quantization``) when a
+        float model of the task is installed: on a GPU, int8 QDQ graphs run as float
+        convolutions with extra rounding, slower and less exact than the float model.
+        """
         models = self.list(task)
         if not models:
             raise ModelNotFoundError(f"no {task} model installed in {self.root}")
+        if prefer_float:
+            floats = [m for m in models if "quantization" not in m.manifest.params]
+            models = floats or models
         return models[-1]
 
-    def resolve(self, task: str, model_id: str | None = None) -> Model:
-        model = self.get(model_id) if model_id else self.default(task)
+    def resolve(self, task: str, model_id: str | None = None,
+                prefer_float: bool = False) -> Model:
+        model = self.get(model_id) if model_id else self.default(task, prefer_float)
         if model.task != task:
             raise ModelError(f"model {model.id!r} is a {model.task} model, not a {task} model")
         return model

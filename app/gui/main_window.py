@@ -480,7 +480,7 @@ class MainWindow(FileMixin, QMainWindow):
     def _model_id(self, task: str) -> str:
         if task not in self._model_ids:
             try:  # resolve only: hashing the model files here would stall the UI thread
-                self._model_ids[task] = self.engine.registry.resolve(task).id
+                self._model_ids[task] = self.engine.resolve(task).id
             except Exception as exc:  # noqa: BLE001 - shown, never fatal
                 return f"none ({error_reason(exc)})"
         return self._model_ids[task]

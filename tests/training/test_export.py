@@ -238,3 +238,27 @@ def test_training_from_a_shipped_model_continues_its_weights_and_step_count(tiny
     rec = Manifest.load(tmp_path / "models" / "tiny-denoise-next").params["training"]
     assert rec["steps"] == 3 and rec["init_from"] == "tiny-denoise"
     assert rec["total_steps"] == parent.params["training"]["steps"] + 3
+
+
+def test_init_skip_starts_a_smaller_network_from_the_rest_of_a_shipped_one(tiny_models):
+    """A network that drops a block of its parent starts from all the parent's other weights;
+    without ``init_skip`` the mismatch is an error, not a silent partial load."""
+    import pytest
+    import torch
+    from safetensors.torch import load_file
+
+    from training.archs import build
+    from training.engine import load_weights
+
+    parent = Manifest.load(tiny_models / "tiny-denoise")
+    weights = tiny_models / "tiny-denoise" / "weights.safetensors"
+    args = {**parent.params["arch_args"], "bottleneck_dilations": []}
+    small = build("denoiser_unet", **args)
+    with pytest.raises(RuntimeError, match="Unexpected key"):
+        load_weights(small, weights)
+    load_weights(small, weights, skip=["net.bottleneck.1."])
+    start = load_file(str(weights))
+    kept = small.state_dict()
+    assert "net.bottleneck.1.body.0.weight" in start and len(kept) < len(start)
+    for k, v in kept.items():
+        assert torch.equal(v, start[k].float()), k

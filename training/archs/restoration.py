@@ -52,9 +52,9 @@ class _UNet(nn.Module):
 class Denoiser(nn.Module):
     """Input: noisy image and a per-pixel noise level map (sigma / 255); output: clean image."""
 
-    def __init__(self, widths=(32, 64, 128), blocks: int = 2):
+    def __init__(self, widths=(32, 64, 128), blocks: int = 2, bottleneck_dilations=(1,)):
         super().__init__()
-        self.net = _UNet(4, 3, widths, blocks)
+        self.net = _UNet(4, 3, widths, blocks, bottleneck_dilations)
         self.downsample = self.net.factor
 
     def forward(self, noisy: torch.Tensor, sigma_map: torch.Tensor) -> torch.Tensor:
