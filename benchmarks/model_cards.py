@@ -179,18 +179,19 @@ def from_benchmark(report: dict) -> dict:
     out: dict = {"provider": settings["provider"], "models": {}, "sources": {}}
     if "sigmas" in report:  # denoise.py
         cells = report["results"]["cbsd68"]
-        out["denoise"] = [{"sigma": int(s), "psnr_noisy": c["noisy"]["psnr"],
-                           "psnr_blind": c["aestudio"]["psnr"],
-                           "psnr_known_sigma": c.get("aestudio-oracle", c["aestudio"])["psnr"],
-                           "seconds": c["aestudio"]["seconds"]} for s, c in cells.items()]
+
+        def rows(method: str, known: str | None) -> list[dict]:
+            return [{"sigma": int(s), "psnr_noisy": c["noisy"]["psnr"],
+                     "psnr_blind": c[method]["psnr"],
+                     "psnr_known_sigma": c.get(known, c[method])["psnr"] if known else None,
+                     "seconds": c[method]["seconds"]} for s, c in cells.items()]
+
+        out["denoise"] = rows("aestudio", "aestudio-oracle")
         out["models"]["denoise"] = settings["model_id"]
         out["sources"]["denoise"] = "python benchmarks/denoise.py --oracle-sigma"
         # models run beside the default (``--also-model ID``): blind rows of their own
-        out["denoise_also"] = {
-            name.split(":", 1)[1]: [{"sigma": int(s), "psnr_noisy": c["noisy"]["psnr"],
-                                     "psnr_blind": c[name]["psnr"], "psnr_known_sigma": None,
-                                     "seconds": c[name]["seconds"]} for s, c in cells.items()]
-            for name in report["methods"] if name.startswith("aestudio:")}
+        out["denoise_also"] = {name.split(":", 1)[1]: rows(name, None)
+                               for name in report["methods"] if name.startswith("aestudio:")}
     else:  # inpaint.py
         r = report["results"]
         out["inpaint"] = {"psnr_black_holes": r["black"]["psnr"], "psnr": r["aestudio"]["psnr"],

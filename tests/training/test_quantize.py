@@ -1,6 +1,7 @@
 """``python -m training quantize``: an int8 copy of a denoiser, only the chosen convolutions."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -124,5 +125,5 @@ def test_the_shipped_int8_config_names_its_source_and_layers():
 
     cfg = QuantizeConfig.load("training/configs/denoise-unet-v4-int8.json")
     assert cfg.source == "models/denoise-unet-v4" and cfg.nodes and cfg.description
-    shipped = json.loads(open("models/denoise-unet-v4-int8/manifest.json").read())
+    shipped = json.loads(Path("models/denoise-unet-v4-int8/manifest.json").read_text())
     assert shipped["params"]["quantization"]["match"] == cfg.nodes

@@ -3,7 +3,6 @@ then check onnxruntime against torch."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from app.spec.manifest import FileEntry, GraphIO, Manifest, sha256_file
 from ..config import TrainConfig
 from ..engine import build_model, load_weights
 from .graphs import GRAPHS, check_parity, export_graph
+from .staging import publish, staging_dir
 from .tables import HYPER_VERSION, check_hyper_fixed, codec_tables
 
 
@@ -43,9 +43,7 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
     load_weights(model, weights)
     model.eval()
     out = Path(models) / cfg.name
-    tmp = out.with_name(out.name + ".export-tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = staging_dir(out)
     files: dict[str, FileEntry] = {}
     graphs: dict[str, GraphIO] = {}
     for name, spec in GRAPHS[cfg.task].items():
@@ -82,12 +80,7 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
                         tile_size=GRAPHS_TILE[cfg.task][0], tile_overlap=GRAPHS_TILE[cfg.task][1],
                         params=params)
     manifest.save(tmp)
-    card = out / "card.md"
-    if card.exists():
-        shutil.copy2(card, tmp / "card.md")
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
+    publish(tmp, out)
     print(f"exported {cfg.name} -> {out} (model hash {manifest.model_hash()[:16]})")
     return out
 

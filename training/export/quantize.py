@@ -24,6 +24,7 @@ from app.spec.manifest import FileEntry, Manifest, sha256_file
 
 from ..config import DataSource
 from ..data import CropSampler, load_folder
+from .staging import publish, staging_dir
 
 
 @dataclass
@@ -45,7 +46,7 @@ class QuantizeConfig:
     description: str = ""            # which layers ``nodes`` picks, in words (for the card)
 
     @classmethod
-    def load(cls, path: str | Path) -> "QuantizeConfig":
+    def load(cls, path: str | Path) -> QuantizeConfig:
         raw = json.loads(Path(path).read_text())
         raw["data"] = [DataSource(**d) for d in raw.get("data", [])]
         return cls(**raw)
@@ -138,9 +139,7 @@ def quantize_model(cfg: QuantizeConfig, models: str = "models") -> Path:
                         cfg.seed + 1000)
 
     out = Path(models) / cfg.name
-    tmp = out.with_name(out.name + ".export-tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = staging_dir(out)
     try:
         nodes, before, after = _quantize_into(tmp, Path(cfg.source) / src.files["denoise"].path,
                                               cfg, calib, check)
@@ -166,9 +165,6 @@ def quantize_model(cfg: QuantizeConfig, models: str = "models") -> Path:
                         downsample=src.downsample, tile_size=src.tile_size,
                         tile_overlap=src.tile_overlap, params=params)
     manifest.save(tmp)
-    if (out / "card.md").exists():
-        shutil.copy2(out / "card.md", tmp / "card.md")
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    publish(tmp, out)
     print(f"quantised {src.id} -> {out} (model hash {manifest.model_hash()[:16]})")
     return out
