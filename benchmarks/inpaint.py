@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python benchmarks/inpaint.py
 
-Options: ``--limit N`` (first N images), ``--methods aestudio,telea,ns``, ``--radius R``
+Options: ``--limit N`` (first N images), ``--methods aestudio,pushpull,telea,ns``, ``--radius R``
 (OpenCV's inpaintRadius, default 3), ``--threads N``, ``--data DIR`` (Kodak PNGs), ``--masks DIR``
 (one mask per image, same file name), ``--json PATH``. Telea and NS need the bench extra:
 ``pip install -e ".[bench]"`` (opencv-python-headless).
@@ -19,7 +19,8 @@ radius 5 (and OpenCV 5), so ``--radius 5`` reproduces those conditions.
 Per method: mean RGB PSNR over the whole image, mean PSNR inside the holes only (MSE over the
 hole pixels and channels), mean seconds per image of the inpainting call alone (after one
 untimed warm-up, so model loading is not counted). The "black" row scores the input with the
-holes left black. ``--threads N`` sets ONNX Runtime's intra-op threads and cv2.setNumThreads.
+holes left black; "pushpull" is the smooth first guess that AE Studio's newer inpainters
+refine (app/core/hole_fill.py), scored alone. ``--threads N`` sets ONNX Runtime's intra-op threads and cv2.setNumThreads.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from benchmarks.codec import _finite, environment, load_images
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "kodak"
 DEFAULT_MASKS = REPO.parent / "shared" / "data" / "kodak_masks"
 RESULTS = REPO / "benchmarks" / "results"
-ALL_METHODS = ("aestudio", "telea", "ns")
+ALL_METHODS = ("aestudio", "pushpull", "telea", "ns")
 RADIUS = 3
 
 
@@ -80,6 +81,14 @@ def aestudio_method(threads: int | None) -> Method:
                    "threads": threads})
 
 
+def pushpull_method() -> Method:
+    """The first guess that ``hole_fill: push-pull`` models refine, alone (no network)."""
+    from app.core.hole_fill import push_pull
+
+    return Method("pushpull", "push-pull fill (app/core/hole_fill.py, no network)",
+                  lambda rgb, hole: push_pull(rgb, hole).array())
+
+
 def opencv_method(name: str, threads: int | None, radius: float) -> Method:
     cv2 = require("cv2")
     if threads:
@@ -95,8 +104,8 @@ def opencv_method(name: str, threads: int | None, radius: float) -> Method:
 
 
 def make_methods(names: Sequence[str], threads: int | None, radius: float) -> list[Method]:
-    return [aestudio_method(threads) if n == "aestudio" else opencv_method(n, threads, radius)
-            for n in names]
+    return [aestudio_method(threads) if n == "aestudio" else pushpull_method()
+            if n == "pushpull" else opencv_method(n, threads, radius) for n in names]
 
 
 # ----------------------------------------------------------------------------- running

@@ -102,6 +102,9 @@ def recipe_lines(m: Manifest, facts: dict) -> list[str]:
         f"{cfg['lr_min']}), then `python -m training export {config}`",
         training_line(facts),
     ]
+    if cfg.get("lr_scale"):
+        lines.append("- learning-rate multiples for new layers: " + ", ".join(
+            f"`{p}*` {k:g}x" for p, k in cfg["lr_scale"].items()))
     if cfg.get("init_skip"):
         lines.append("- layers left out of the starting weights (this network drops them): "
                      + ", ".join(f"`{p}`" for p in cfg["init_skip"]))
@@ -123,7 +126,7 @@ def recipe_lines(m: Manifest, facts: dict) -> list[str]:
         "- continue training: copy the config under a new id and set `\"init\": "
         f"\"models/{m.id}\"` (or pass `--init models/{m.id}`)",
         f"- time budget in the config: {cfg['max_minutes']} minutes"
-        + ("; training was stopped early so the CPU could go to the codec"
+        + (f"; this run was stopped at {facts['run_minutes']:.0f} minutes, before it ran out"
            if isinstance(facts["run_minutes"], float)
            and facts["run_minutes"] < cfg["max_minutes"] - 2 else ""),
     ]
@@ -142,6 +145,9 @@ def write_card(model_dir: Path, results: dict) -> Path:
         f"- ONNX graphs: {', '.join(sorted(m.graphs))}; model hash `{m.model_hash()[:16]}`",
         f"- downsampling factor {m.downsample}; tiles {m.tile_size} px with {m.tile_overlap} px "
         "overlap" if m.tile_size else f"- downsampling factor {m.downsample}",
+        *([f"- holes are first filled by `{m.params['hole_fill']}` (app/core/hole_fill.py, "
+           "on the whole image); the network refines that guess"]
+          if m.params.get("hole_fill") else []),
         "",
         "## Training", "",
         *recipe_lines(m, facts),

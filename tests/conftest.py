@@ -63,6 +63,26 @@ def tiny_models(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_fill_models(tiny_models) -> Path:
+    """A folder with one tiny inpainter that refines a push-pull first guess (``prefill``),
+    started from the tiny inpainter and trained for two steps."""
+    from training.config import DataSource, TrainConfig
+    from training.engine import train
+    from training.export import export_model
+
+    root = tiny_models.parent
+    cfg = TrainConfig(name="tiny-inpaint-fill", task="inpaint", arch="inpainter_unet",
+                      arch_args={"widths": [8, 16], "blocks": 1, "bottleneck_dilations": [2],
+                                 "prefill": True},
+                      data=[DataSource(str(root / "photos"))], patch=64, batch=2, steps=2,
+                      threads=1, init=str(tiny_models / "tiny-inpaint"),
+                      lr_scale={"guess.": 10})
+    train(cfg, root=root / "runs")
+    export_model(cfg, runs=str(root / "runs"), models=str(root / "fill-models"))
+    return root / "fill-models"
+
+
+@pytest.fixture(scope="session")
 def tiny_engine(tiny_models):
     from app.core.engine import Engine
 

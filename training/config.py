@@ -38,6 +38,8 @@ class TrainConfig:
     init: str = ""  # a models/<id> folder or .safetensors file to start from
     init_skip: list[str] = field(default_factory=list)  # parameter prefixes init leaves out
     task_args: dict = field(default_factory=dict)  # extra keyword arguments of the task's step
+    # parameter prefix -> learning-rate multiplier (new layers beside trained ones learn faster)
+    lr_scale: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainConfig":

@@ -68,11 +68,28 @@ def load_weights(model: torch.nn.Module, path: str | Path, skip: list[str] = ())
     """Load weights of any float dtype (shipped models keep fp16 copies) into ``model``.
 
     ``skip``: prefixes of parameters to leave out, for a model that drops layers of the one it
-    starts from; everything else must match exactly.
+    starts from; everything else must match exactly, except what the model's own
+    ``adapt_init_state(params)`` maps (a codec's gain vectors for other rate points).
     """
     params = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()
               if not any(k.startswith(p) for p in skip)}
-    model.load_state_dict(params)
+    adapt = getattr(model, "adapt_init_state", None)
+    model.load_state_dict(adapt(params) if adapt else params)
+
+
+def param_groups(model: torch.nn.Module, lr_scale: dict[str, float]) -> list[dict]:
+    """Adam parameter groups: one per ``lr_scale`` prefix (its parameters get that multiple of
+    the learning rate), then the rest at 1x. Every prefix must name some parameter."""
+    named = list(model.named_parameters())
+    groups, taken = [], set()
+    for prefix, scale in lr_scale.items():
+        params = [p for n, p in named if n.startswith(prefix) and n not in taken]
+        if not params:
+            raise ValueError(f"lr_scale: no parameter of the model starts with {prefix!r}")
+        taken |= {n for n, _ in named if n.startswith(prefix)}
+        groups.append({"params": params, "scale": float(scale)})
+    rest = [p for n, p in named if n not in taken]
+    return [{"params": rest, "scale": 1.0}, *groups]
 
 
 def learning_rate(cfg: TrainConfig, step: int, elapsed_s: float) -> float:
@@ -92,7 +109,7 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
     (out / "config.json").write_text(json.dumps(cfg.__dict__, default=lambda o: o.__dict__,
                                                 indent=2))
     model = build_model(cfg).to(memory_format=torch.channels_last)
-    optim = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    optim = torch.optim.Adam(param_groups(model, cfg.lr_scale), lr=cfg.lr)
     state = {"step": 0, "elapsed": 0.0}
     ckpt = out / "last.pt"
     if ckpt.exists():
@@ -122,7 +139,7 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
     while state["step"] < cfg.steps and state["elapsed"] < budget:
         lr = learning_rate(cfg, state["step"], state["elapsed"])
         for g in optim.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g.get("scale", 1.0)  # checkpoints before lr_scale have none
         batch = torch.from_numpy(sampler()).contiguous(memory_format=torch.channels_last)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             loss, metrics = step_fn(model, batch, rng, **cfg.task_args)

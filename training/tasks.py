@@ -7,11 +7,13 @@ import torch
 from torch.nn import functional as F
 
 from .data import add_noise, mask_batch
+from .hole_fill import push_pull
 
 # Batch preparation is numpy and PIL: kept out of torch.compile's tracing of the step, which
 # would otherwise try to trace the mask drawing on every call.
 _add_noise = torch.compiler.disable(add_noise)
 _mask_batch = torch.compiler.disable(mask_batch)
+_push_pull = torch.compiler.disable(push_pull)  # its level count depends on the mask
 
 
 def bits(likelihoods: dict) -> torch.Tensor:
@@ -53,14 +55,20 @@ def denoise_step(model, clean: torch.Tensor, rng: np.random.Generator):
 
 
 def inpaint_step(model, clean: torch.Tensor, rng: np.random.Generator,
-                 stroke_px: tuple[int, int] | None = None):
+                 stroke_px: tuple[int, int] | None = None, loss: str = "l1"):
+    """Loss over the hole pixels only: "l1" (sharper fills, the conditional median) or "l2"
+    (the conditional mean, which is what PSNR rewards)."""
+    if loss not in ("l1", "l2"):
+        raise ValueError(f"inpaint loss must be 'l1' or 'l2', not {loss!r}")
     b, _, h, w = clean.shape
     mask = torch.from_numpy(_mask_batch(b, h, w, rng, stroke_px))
-    out = model(clean, mask).float()
+    image = _push_pull(clean, mask) if getattr(model, "prefill", False) else clean
+    out = model(image, mask).float()
     hole = mask.expand_as(clean)
-    loss = (torch.abs(out - clean) * hole).sum() / hole.sum().clamp_min(1)
+    err = torch.abs(out - clean) if loss == "l1" else (out - clean) ** 2
+    loss_value = (err * hole).sum() / hole.sum().clamp_min(1)
     mse = F.mse_loss(out.clamp(0, 1), clean, reduction="none").flatten(1).mean(1)
-    return loss, {"psnr": psnr(mse), "hole": float(mask.mean())}
+    return loss_value, {"psnr": psnr(mse), "hole": float(mask.mean())}
 
 
 # "autoencoder" is the plain benchmark baseline: the codec loss (MSE only, no likelihoods), but

@@ -6,6 +6,7 @@ from typing import Callable
 
 import numpy as np
 
+from .hole_fill import prefill
 from .imageio import from_rgb, to_rgb
 from .noise_level import estimate_sigma
 from .registry import Model
@@ -58,18 +59,25 @@ def denoise(sessions: SessionPool, model: Model, pixels: np.ndarray, sigma: floa
 
 def inpaint(sessions: SessionPool, model: Model, pixels: np.ndarray, mask: np.ndarray,
             progress: Progress = None, cancel: Cancel = None) -> np.ndarray:
-    """Fill the pixels where ``mask`` is set (HxW, nonzero = hole); the rest stay unchanged."""
+    """Fill the pixels where ``mask`` is set (HxW, nonzero = hole); the rest stay unchanged.
+
+    A model whose manifest names a ``hole_fill`` gets the holes filled with that first guess
+    (computed on the whole image, so it carries context from beyond any tile); others get 0.
+    """
     if mask.shape[:2] != pixels.shape[:2]:
         raise ValueError(f"mask size {mask.shape[1]}x{mask.shape[0]} does not match the image "
                          f"({pixels.shape[1]}x{pixels.shape[0]})")
     rgb, alpha = to_rgb(pixels)
     hole = mask.reshape(mask.shape[:2]) > 0
+    guess = prefill(rgb, hole, model.manifest.params.get("hole_fill"))
 
     def source(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
         tile = np.empty((y1 - y0, x1 - x0, 4), np.float32)
-        np.multiply(rgb[y0:y1, x0:x1], np.float32(1 / 255), out=tile[..., :3])
+        pixels = rgb[y0:y1, x0:x1] if guess is None else guess.crop(y0, y1, x0, x1)
+        np.multiply(pixels, np.float32(1 / 255), out=tile[..., :3])
         holes = hole[y0:y1, x0:x1]
-        tile[..., :3][holes] = 0.0
+        if guess is None:
+            tile[..., :3][holes] = 0.0
         tile[..., 3] = holes
         return tile
 

@@ -262,3 +262,53 @@ def test_init_skip_starts_a_smaller_network_from_the_rest_of_a_shipped_one(tiny_
     assert "net.bottleneck.1.body.0.weight" in start and len(kept) < len(start)
     for k, v in kept.items():
         assert torch.equal(v, start[k].float()), k
+
+
+def test_a_codec_with_more_rate_points_starts_from_one_with_fewer(tiny_models):
+    """Shared lambdas keep their trained gain vectors bit for bit; a new, lower lambda gets
+    gains extrapolated in log(lambda) (smaller than the lowest trained ones: coarser steps);
+    a codec with the same rate points loads unchanged."""
+    import math
+
+    import torch
+    from safetensors.torch import load_file
+
+    from training.archs import build
+    from training.engine import load_weights
+
+    parent = Manifest.load(tiny_models / "tiny-codec")
+    weights = tiny_models / "tiny-codec" / "weights.safetensors"
+    start = load_file(str(weights))
+    lambdas = parent.params["arch_args"]["lambdas"]  # [0.005, 0.02, 0.08]
+    args = {**parent.params["arch_args"], "lambdas": [0.00125] + lambdas}
+    wider = build("mean_scale_hyperprior", **args)
+    load_weights(wider, weights)
+    assert torch.allclose(wider.lambdas, torch.tensor(args["lambdas"]))
+    for name in ("log_gain", "log_inv_gain"):
+        trained = start[name].float()
+        assert torch.equal(getattr(wider, name)[1:], trained)
+        # 0.00125 is two log-steps below 0.005 (steps of x4): row0 - 1 * (row1 - row0)
+        expected = trained[0] - (math.log(0.005) - math.log(0.00125)) / math.log(4.0) * (
+            trained[1] - trained[0])
+        assert torch.allclose(getattr(wider, name)[0], expected, atol=1e-3)
+    assert (wider.log_gain[0] < wider.log_gain[1]).float().mean() > 0.5
+    same = build("mean_scale_hyperprior", **parent.params["arch_args"])
+    load_weights(same, weights)
+    for k, v in same.state_dict().items():
+        assert torch.equal(v, start[k].float()), k
+
+
+def test_export_leaves_the_model_in_the_mode_it_was_exported_in(tmp_path):
+    """The TorchScript exporter switches modules to training mode; the parity check after it
+    must compare the graph with the eval-mode model (the inpainter clamps only in eval)."""
+    import torch
+
+    from training.archs import build
+    from training.export.graphs import GRAPHS, check_parity, export_graph
+
+    model = build("inpainter_unet", widths=[8, 16], blocks=1, bottleneck_dilations=[2]).eval()
+    torch.nn.init.normal_(model.net.tail.weight, std=0.5)  # outputs far outside [0, 1]
+    spec = GRAPHS["inpaint"]["inpaint"]
+    export_graph(model, spec, tmp_path / "inpaint.onnx")
+    assert not model.training
+    assert check_parity(model, spec, tmp_path / "inpaint.onnx") < 1e-4

@@ -46,3 +46,27 @@ def test_the_shipped_inpaint_config_drives_a_training_step():
     loss, metrics = STEPS[cfg.task](model, clean, np.random.default_rng(0), **cfg.task_args)
     loss.backward()
     assert torch.isfinite(loss) and 0.15 <= metrics["hole"] <= 0.6
+
+
+def test_the_inpaint_loss_is_the_mean_l1_or_l2_error_over_the_hole_pixels():
+    """``loss: "l2"`` (inpaint-unet-v5) trains for the conditional mean that PSNR rewards;
+    errors outside the holes never count; an unknown loss name is refused."""
+    import torch
+
+    from training import tasks
+    from training.tasks import STEPS
+
+    class Grey(torch.nn.Module):
+        """Known pixels kept, holes filled with 0.5: errors are known exactly."""
+
+        def forward(self, image, mask):
+            return image * (1 - mask) + 0.5 * mask
+
+    clean = torch.rand(2, 3, 48, 48)
+    mask = torch.from_numpy(tasks.mask_batch(2, 48, 48, np.random.default_rng(3)))
+    hole = mask.expand_as(clean).bool()
+    for name, err in (("l1", (clean - 0.5).abs()), ("l2", (clean - 0.5) ** 2)):
+        loss, _ = STEPS["inpaint"](Grey(), clean, np.random.default_rng(3), loss=name)
+        assert torch.allclose(loss, err[hole].mean(), rtol=1e-5), name
+    with pytest.raises(ValueError, match="l1"):
+        STEPS["inpaint"](Grey(), clean, np.random.default_rng(3), loss="ssim")

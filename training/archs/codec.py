@@ -49,6 +49,36 @@ class MeanScaleHyperprior(nn.Module):
     def levels(self) -> int:
         return len(self.lambdas)
 
+    def adapt_init_state(self, params: dict) -> dict:
+        """Map gain vectors trained for other rate points onto this model's ``lambdas``.
+
+        Lets a model with more rate points (for example lower lambdas, for lower bit rates)
+        start from one trained with fewer: a lambda both share keeps its trained gains, a new
+        one gets the gains linear in log(lambda) through its two nearest trained neighbours
+        (extrapolated beyond the ends). Weights with the same rate points pass unchanged.
+        """
+        # Shipped weights are fp16, lambdas included: compare them with fp16's precision.
+        theirs = params.get("lambdas")
+        if theirs is None or (theirs.shape == self.lambdas.shape
+                              and torch.allclose(theirs.float(), self.lambdas, rtol=1e-3)):
+            return params
+        src = torch.log(theirs.double())
+        params = dict(params)
+        for name in ("log_gain", "log_inv_gain"):
+            rows = params[name].double()
+            out = []
+            for lam in torch.log(self.lambdas.double()):
+                dist = torch.abs(src - lam)
+                if dist.min() < 1e-3:  # a rate point both models share
+                    out.append(rows[int(dist.argmin())])
+                    continue
+                i, j = sorted(int(k) for k in torch.argsort(dist)[:2])
+                a = (lam - src[i]) / (src[j] - src[i])
+                out.append((1 - a) * rows[i] + a * rows[j])
+            params[name] = torch.stack(out).to(params[name].dtype)
+        params["lambdas"] = self.lambdas.clone()
+        return params
+
     def gains(self, level: torch.Tensor):
         g = torch.exp(self.log_gain[level])[:, :, None, None]
         ig = torch.exp(self.log_inv_gain[level])[:, :, None, None]

@@ -36,8 +36,10 @@ class _UNet(nn.Module):
                 nn.init.zeros_(m.body[-1].weight)
         nn.init.zeros_(self.tail.weight)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.head(x)
+    def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        """``extra``: features added to the head's (a second input seen through its own
+        convolution)."""
+        h = self.head(x) if extra is None else self.head(x) + extra
         skips = []
         for block, down in zip(self.down_blocks, self.downs):
             h = block(h)
@@ -62,17 +64,38 @@ class Denoiser(nn.Module):
 
 
 class Inpainter(nn.Module):
-    """Input: image with holes and the mask (1 = hole); output: the image, known pixels kept."""
+    """Input: image with holes and the mask (1 = hole); output: the image, known pixels kept.
+
+    ``prefill=True``: the image comes with its holes already filled by a smooth first guess
+    (push-pull, ``training/hole_fill.py``; the app fills them the same way) and the network
+    sees both that guess and the known pixels alone, so it refines the guess instead of
+    painting the holes from black. Without it, hole pixels are ignored (set to 0).
+    """
 
     def __init__(self, widths=(32, 64, 128, 192), blocks: int = 1,
-                 bottleneck_dilations=(2, 4, 8)):
+                 bottleneck_dilations=(2, 4, 8), prefill: bool = False):
         super().__init__()
+        self.prefill = prefill
         self.net = _UNet(4, 3, widths, blocks, bottleneck_dilations)
+        # The first guess enters through a convolution of its own beside the head, so that a
+        # prefill model can start as a trained model without one (its weights at zero) and
+        # train it at a learning rate of its own (a config's ``lr_scale``).
+        self.guess = nn.Conv2d(3, widths[0], 3, padding=1, bias=False) if prefill else None
+        if self.guess is not None:
+            nn.init.zeros_(self.guess.weight)
         self.downsample = self.net.factor
+
+    def adapt_init_state(self, params: dict) -> dict:
+        """Start a prefill model from one without: the first guess's convolution starts at
+        zero, so the new model begins as exactly the old one and learns to use the guess."""
+        if self.guess is None or "guess.weight" in params:
+            return params
+        return {**params, "guess.weight": torch.zeros_like(self.guess.weight)}
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         known = image * (1 - mask)
-        fill = known + self.net(torch.cat([known, mask], dim=1))
+        extra = None if self.guess is None else self.guess(image)
+        fill = known + self.net(torch.cat([known, mask], dim=1), extra)
         if not self.training:
             fill = fill.clamp(0, 1)
         return known + mask * fill

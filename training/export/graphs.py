@@ -78,9 +78,13 @@ GRAPHS: dict[str, dict[str, GraphSpec]] = {
 
 def export_graph(model: nn.Module, spec: GraphSpec, path: Path) -> None:
     axes = {name: {2: "height", 3: "width"} for name in (*spec.inputs, *spec.outputs)}
+    mode = model.training
     torch.onnx.export(spec.module(model), spec.example(model, 128, 192), str(path),
                       input_names=list(spec.inputs), output_names=list(spec.outputs),
                       dynamic_axes=axes, opset_version=17, dynamo=False)
+    # The TorchScript exporter leaves the module in training mode; the parity check and the
+    # entropy tables that follow must see the model as it was exported.
+    model.train(mode)
 
 
 @torch.no_grad()
