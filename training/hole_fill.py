@@ -1,10 +1,10 @@
 """Push-pull hole filling in torch: the smooth first guess an inpainter refines.
 
 The same algorithm as the app's ``app/core/hole_fill.py`` (numpy, for whole images in bands),
-written for batches of training crops; ``tests/training/test_hole_fill.py`` checks that the two
-agree. Push: halve the image again and again, summing the known pixels' values and their
-counts over each 2x2 block, until no block is empty. Pull: from the coarsest level back up,
-a pixel keeps its own mean where it has known data and takes the bilinear upsampling of the
+written for batches of training crops; ``tests/training/test_hole_fill_parity.py`` checks that
+the two agree. Push: halve the image again and again, summing the known pixels' values and
+their counts over each 2x2 block, until no block is empty. Pull: from the coarsest level back
+up, a pixel keeps its own mean where it has known data and takes the bilinear upsampling of the
 coarser estimate where it has none (Gortler et al. 1996, "The Lumigraph").
 """
 

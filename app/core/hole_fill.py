@@ -2,15 +2,15 @@
 refines (the manifest says which models want it).
 
 The algorithm is the one the model was trained with (``training/hole_fill.py``, in torch;
-``tests/training/test_hole_fill.py`` checks that the two agree). Push: halve the image again
-and again, summing the known pixels' values and their counts over each 2x2 block, until no
-block is empty. Pull: from the coarsest level back up, a pixel keeps its own mean where it has
-known data and takes the bilinear upsampling (half-pixel centres, edges clamped) of the coarser
-estimate where it has none (Gortler et al. 1996, "The Lumigraph").
+``tests/training/test_hole_fill_parity.py`` checks that the two agree). Push: halve the image
+again and again, summing the known pixels' values and their counts over each 2x2 block, until
+no block is empty. Pull: from the coarsest level back up, a pixel keeps its own mean where it
+has known data and takes the bilinear upsampling (half-pixel centres, edges clamped) of the
+coarser estimate where it has none (Gortler et al. 1996, "The Lumigraph").
 
 Only the half-resolution pyramid is held in float32 (while the fill is computed), the
-upsampling is computed only where a level has no known data, full-resolution rows are summed
-in bands, and the result keeps only the fill values of the hole pixels.
+upsampling is computed only where a level has no known data, full-resolution rows are summed in
+bands, and the result keeps only the fill values of the hole pixels.
 """
 
 from __future__ import annotations

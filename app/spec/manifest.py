@@ -18,7 +18,7 @@ SPEC_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 TASKS = ("codec", "denoise", "inpaint")
 # First guesses an inpainting model can ask for in ``params["hole_fill"]``: the app fills the
-# holes so before the model sees the image. A model that names none gets its holes set to 0.
+# holes that way before the model sees the image. A model that names none gets its holes set to 0.
 HOLE_FILLS = ("push-pull",)
 
 

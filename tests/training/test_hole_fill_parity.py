@@ -74,7 +74,8 @@ def test_a_prefill_inpainter_starts_as_its_parent_and_the_app_feeds_it_the_fill(
     engine = Engine(models_dir=models, provider="cpu")
     got = engine.inpaint(rgb, hole.astype(np.uint8), model_id="tiny-prefill")
     assert np.array_equal(got[~hole], rgb[~hole])
-    guess = torch.from_numpy(push_pull_app(rgb, hole).array().transpose(2, 0, 1)[None] / 255.0).float()
+    guess = push_pull_app(rgb, hole).array().transpose(2, 0, 1)[None] / 255.0
+    guess = torch.from_numpy(guess).float()
     with torch.no_grad():
         ref = new.eval()(guess, torch.from_numpy(hole[None, None].astype(np.float32)))
     ref = np.clip(np.rint(ref[0].numpy().transpose(1, 2, 0) * 255), 0, 255)
