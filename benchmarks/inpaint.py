@@ -20,7 +20,8 @@ Per method: mean RGB PSNR over the whole image, mean PSNR inside the holes only 
 hole pixels and channels), mean seconds per image of the inpainting call alone (after one
 untimed warm-up, so model loading is not counted). The "black" row scores the input with the
 holes left black; "pushpull" is the smooth first guess that AE Studio's newer inpainters
-refine (app/core/hole_fill.py), scored alone. ``--threads N`` sets ONNX Runtime's intra-op threads and cv2.setNumThreads.
+refine (app/core/hole_fill.py), scored alone. ``--threads N`` sets ONNX Runtime's intra-op
+threads and cv2.setNumThreads.
 """
 
 from __future__ import annotations
@@ -104,8 +105,9 @@ def opencv_method(name: str, threads: int | None, radius: float) -> Method:
 
 
 def make_methods(names: Sequence[str], threads: int | None, radius: float) -> list[Method]:
-    return [aestudio_method(threads) if n == "aestudio" else pushpull_method()
-            if n == "pushpull" else opencv_method(n, threads, radius) for n in names]
+    factories = {"aestudio": lambda: aestudio_method(threads), "pushpull": pushpull_method}
+    return [factories[n]() if n in factories else opencv_method(n, threads, radius)
+            for n in names]
 
 
 # ----------------------------------------------------------------------------- running

@@ -69,7 +69,8 @@ def load_weights(model: torch.nn.Module, path: str | Path, skip: list[str] = ())
 
     ``skip``: prefixes of parameters to leave out, for a model that drops layers of the one it
     starts from; everything else must match exactly, except what the model's own
-    ``adapt_init_state(params)`` maps (a codec's gain vectors for other rate points).
+    ``adapt_init_state(params)`` maps (a codec's gain vectors for other rate points, an
+    inpainter's first-guess convolution that its parent lacks).
     """
     params = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()
               if not any(k.startswith(p) for p in skip)}
@@ -83,11 +84,11 @@ def param_groups(model: torch.nn.Module, lr_scale: dict[str, float]) -> list[dic
     named = list(model.named_parameters())
     groups, taken = [], set()
     for prefix, scale in lr_scale.items():
-        params = [p for n, p in named if n.startswith(prefix) and n not in taken]
-        if not params:
+        names = [n for n, _ in named if n.startswith(prefix) and n not in taken]
+        if not names:
             raise ValueError(f"lr_scale: no parameter of the model starts with {prefix!r}")
-        taken |= {n for n, _ in named if n.startswith(prefix)}
-        groups.append({"params": params, "scale": float(scale)})
+        taken.update(names)
+        groups.append({"params": [p for n, p in named if n in names], "scale": float(scale)})
     rest = [p for n, p in named if n not in taken]
     return [{"params": rest, "scale": 1.0}, *groups]
 

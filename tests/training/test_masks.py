@@ -49,7 +49,7 @@ def test_the_shipped_inpaint_config_drives_a_training_step():
 
 
 def test_the_inpaint_loss_is_the_mean_l1_or_l2_error_over_the_hole_pixels():
-    """``loss: "l2"`` (inpaint-unet-v5) trains for the conditional mean that PSNR rewards;
+    """``loss: "l2"`` trains for the conditional mean that PSNR rewards (tried, not shipped);
     errors outside the holes never count; an unknown loss name is refused."""
     import torch
 

@@ -75,7 +75,6 @@ class Inpainter(nn.Module):
     def __init__(self, widths=(32, 64, 128, 192), blocks: int = 1,
                  bottleneck_dilations=(2, 4, 8), prefill: bool = False):
         super().__init__()
-        self.prefill = prefill
         self.net = _UNet(4, 3, widths, blocks, bottleneck_dilations)
         # The first guess enters through a convolution of its own beside the head, so that a
         # prefill model can start as a trained model without one (its weights at zero) and
@@ -84,6 +83,12 @@ class Inpainter(nn.Module):
         if self.guess is not None:
             nn.init.zeros_(self.guess.weight)
         self.downsample = self.net.factor
+
+    @property
+    def prefill(self) -> bool:
+        """Whether the holes arrive filled with a first guess (asked by the training step and
+        the export)."""
+        return self.guess is not None
 
     def adapt_init_state(self, params: dict) -> dict:
         """Start a prefill model from one without: the first guess's convolution starts at
