@@ -2,10 +2,10 @@
 
     PYTHONPATH=. python benchmarks/inpaint.py
 
-Options: ``--limit N`` (first N images), ``--methods aestudio,pushpull,telea,ns``, ``--radius R``
-(OpenCV's inpaintRadius, default 3), ``--threads N``, ``--data DIR`` (Kodak PNGs), ``--masks DIR``
-(one mask per image, same file name), ``--json PATH``. Telea and NS need the bench extra:
-``pip install -e ".[bench]"`` (opencv-python-headless).
+Options: ``--limit N`` (first N images), ``--methods aestudio,pushpull,harmonic,telea,ns``,
+``--radius R`` (OpenCV's inpaintRadius, default 3), ``--threads N``, ``--data DIR`` (Kodak
+PNGs), ``--masks DIR`` (one mask per image, same file name), ``--json PATH``. Telea and NS
+need the bench extra: ``pip install -e ".[bench]"`` (opencv-python-headless).
 
 Masks: the shared kodak_masks (8-bit grey, the image's size; white = hole, black = keep; a
 value > 127 counts as a hole). Every method gets the image with its hole pixels set to black
@@ -19,9 +19,9 @@ radius 5 (and OpenCV 5), so ``--radius 5`` reproduces those conditions.
 Per method: mean RGB PSNR over the whole image, mean PSNR inside the holes only (MSE over the
 hole pixels and channels), mean seconds per image of the inpainting call alone (after one
 untimed warm-up, so model loading is not counted). The "black" row scores the input with the
-holes left black; "pushpull" is the smooth first guess that AE Studio's newer inpainters
-refine (app/core/hole_fill.py), scored alone. ``--threads N`` sets ONNX Runtime's intra-op
-threads and cv2.setNumThreads.
+holes left black; "pushpull" and "harmonic" are the smooth first guesses that AE Studio's
+newer inpainters refine (app/core/hole_fill.py), scored alone. ``--threads N`` sets ONNX
+Runtime's intra-op threads and cv2.setNumThreads.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ from benchmarks.codec import _finite, environment, load_images
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "kodak"
 DEFAULT_MASKS = REPO.parent / "shared" / "data" / "kodak_masks"
 RESULTS = REPO / "benchmarks" / "results"
-ALL_METHODS = ("aestudio", "pushpull", "telea", "ns")
+FILLS = {"pushpull": "push-pull", "harmonic": "harmonic"}  # method name -> hole_fill
+ALL_METHODS = ("aestudio", *FILLS, "telea", "ns")
 RADIUS = 3
 
 
@@ -82,12 +83,13 @@ def aestudio_method(threads: int | None) -> Method:
                    "threads": threads})
 
 
-def pushpull_method() -> Method:
-    """The first guess that ``hole_fill: push-pull`` models refine, alone (no network)."""
-    from app.core.hole_fill import push_pull
+def fill_method(name: str) -> Method:
+    """A first guess that ``hole_fill`` models refine (``name``: a key of FILLS), alone."""
+    from app.core.hole_fill import prefill
 
-    return Method("pushpull", "push-pull fill (app/core/hole_fill.py, no network)",
-                  lambda rgb, hole: push_pull(rgb, hole).array())
+    fill = FILLS[name]
+    return Method(name, f"{fill} fill (app/core/hole_fill.py, no network)",
+                  lambda rgb, hole: prefill(rgb, hole, fill).array(), {"hole_fill": fill})
 
 
 def opencv_method(name: str, threads: int | None, radius: float) -> Method:
@@ -105,7 +107,8 @@ def opencv_method(name: str, threads: int | None, radius: float) -> Method:
 
 
 def make_methods(names: Sequence[str], threads: int | None, radius: float) -> list[Method]:
-    factories = {"aestudio": lambda: aestudio_method(threads), "pushpull": pushpull_method}
+    factories = {"aestudio": lambda: aestudio_method(threads),
+                 **{n: (lambda n=n: fill_method(n)) for n in FILLS}}
     return [factories[n]() if n in factories else opencv_method(n, threads, radius)
             for n in names]
 

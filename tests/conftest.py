@@ -62,24 +62,35 @@ def tiny_models(tmp_path_factory) -> Path:
     return root / "models"
 
 
-@pytest.fixture(scope="session")
-def tiny_fill_models(tiny_models) -> Path:
-    """A folder with one tiny inpainter that refines a push-pull first guess (``prefill``),
+def _tiny_prefill_model(tiny_models: Path, name: str, prefill, folder: str) -> Path:
+    """A folder with one tiny inpainter that refines a first guess of the holes (``prefill``),
     started from the tiny inpainter and trained for two steps."""
     from training.config import DataSource, TrainConfig
     from training.engine import train
     from training.export import export_model
 
     root = tiny_models.parent
-    cfg = TrainConfig(name="tiny-inpaint-fill", task="inpaint", arch="inpainter_unet",
+    cfg = TrainConfig(name=name, task="inpaint", arch="inpainter_unet",
                       arch_args={"widths": [8, 16], "blocks": 1, "bottleneck_dilations": [2],
-                                 "prefill": True},
+                                 "prefill": prefill},
                       data=[DataSource(str(root / "photos"))], patch=64, batch=2, steps=2,
                       threads=1, init=str(tiny_models / "tiny-inpaint"),
                       lr_scale={"guess.": 10})
     train(cfg, root=root / "runs")
-    export_model(cfg, runs=str(root / "runs"), models=str(root / "fill-models"))
-    return root / "fill-models"
+    export_model(cfg, runs=str(root / "runs"), models=str(root / folder))
+    return root / folder
+
+
+@pytest.fixture(scope="session")
+def tiny_fill_models(tiny_models) -> Path:
+    """A tiny inpainter that refines a push-pull first guess (``prefill: true``)."""
+    return _tiny_prefill_model(tiny_models, "tiny-inpaint-fill", True, "fill-models")
+
+
+@pytest.fixture(scope="session")
+def tiny_harmonic_models(tiny_models) -> Path:
+    """A tiny inpainter that refines a harmonic first guess (``prefill: "harmonic"``)."""
+    return _tiny_prefill_model(tiny_models, "tiny-inpaint-harmonic", "harmonic", "harmonic-models")
 
 
 @pytest.fixture(scope="session")

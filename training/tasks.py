@@ -7,13 +7,13 @@ import torch
 from torch.nn import functional as F
 
 from .data import add_noise, mask_batch
-from .hole_fill import push_pull
+from .hole_fill import fill_holes
 
 # Batch preparation is numpy and PIL: kept out of torch.compile's tracing of the step, which
 # would otherwise try to trace the mask drawing on every call.
 _add_noise = torch.compiler.disable(add_noise)
 _mask_batch = torch.compiler.disable(mask_batch)
-_push_pull = torch.compiler.disable(push_pull)  # its level count depends on the mask
+_fill_holes = torch.compiler.disable(fill_holes)  # its level count depends on the mask
 
 
 def bits(likelihoods: dict) -> torch.Tensor:
@@ -62,7 +62,8 @@ def inpaint_step(model, clean: torch.Tensor, rng: np.random.Generator,
         raise ValueError(f"inpaint loss must be 'l1' or 'l2', not {loss!r}")
     b, _, h, w = clean.shape
     mask = torch.from_numpy(_mask_batch(b, h, w, rng, stroke_px))
-    image = _push_pull(clean, mask) if getattr(model, "prefill", False) else clean
+    method = getattr(model, "hole_fill", None)
+    image = _fill_holes(clean, mask, method) if method else clean
     out = model(image, mask).float()
     hole = mask.expand_as(clean)
     err = torch.abs(out - clean) if loss == "l1" else (out - clean) ** 2

@@ -7,6 +7,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from app.spec.manifest import HOLE_FILLS
+
+from ..hole_fill import DEFAULT_FILL
+
 from .layers import ResBlock, kaiming_init
 
 
@@ -66,29 +70,28 @@ class Denoiser(nn.Module):
 class Inpainter(nn.Module):
     """Input: image with holes and the mask (1 = hole); output: the image, known pixels kept.
 
-    ``prefill=True``: the image comes with its holes already filled by a smooth first guess
-    (push-pull, ``training/hole_fill.py``; the app fills them the same way) and the network
-    sees both that guess and the known pixels alone, so it refines the guess instead of
-    painting the holes from black. Without it, hole pixels are ignored (set to 0).
+    ``prefill``: the image comes with its holes already filled by a smooth first guess
+    (a name of ``app.spec.manifest.HOLE_FILLS``, ``True`` meaning ``"push-pull"``; computed by
+    ``training/hole_fill.py``, and the app fills them the same way) and the network sees both
+    that guess and the known pixels alone, so it refines the guess instead of painting the
+    holes from black. Without it, hole pixels are ignored (set to 0).
     """
 
     def __init__(self, widths=(32, 64, 128, 192), blocks: int = 1,
-                 bottleneck_dilations=(2, 4, 8), prefill: bool = False):
+                 bottleneck_dilations=(2, 4, 8), prefill: bool | str = False):
         super().__init__()
+        if isinstance(prefill, str) and prefill not in HOLE_FILLS:
+            raise ValueError(f"unknown hole fill {prefill!r}; known: {', '.join(HOLE_FILLS)}")
+        # The fill the holes arrive with (asked by the training step and the export), or None.
+        self.hole_fill = (DEFAULT_FILL if prefill is True else prefill) or None
         self.net = _UNet(4, 3, widths, blocks, bottleneck_dilations)
         # The first guess enters through a convolution of its own beside the head, so that a
         # prefill model can start as a trained model without one (its weights at zero) and
         # train it at a learning rate of its own (a config's ``lr_scale``).
-        self.guess = nn.Conv2d(3, widths[0], 3, padding=1, bias=False) if prefill else None
+        self.guess = nn.Conv2d(3, widths[0], 3, padding=1, bias=False) if self.hole_fill else None
         if self.guess is not None:
             nn.init.zeros_(self.guess.weight)
         self.downsample = self.net.factor
-
-    @property
-    def prefill(self) -> bool:
-        """Whether the holes arrive filled with a first guess (asked by the training step and
-        the export)."""
-        return self.guess is not None
 
     def adapt_init_state(self, params: dict) -> dict:
         """Start a prefill model from one without: the first guess's convolution starts at

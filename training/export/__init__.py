@@ -14,7 +14,6 @@ from app.spec.manifest import FileEntry, GraphIO, Manifest, sha256_file
 
 from ..config import TrainConfig
 from ..engine import build_model, load_weights
-from ..hole_fill import HOLE_FILL
 from .graphs import GRAPHS, check_parity, export_graph
 from .staging import publish, staging_dir
 from .tables import HYPER_VERSION, check_hyper_fixed, codec_tables
@@ -57,8 +56,8 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
         graphs[name] = GraphIO(list(spec.inputs), list(spec.outputs))
     params = {"architecture": cfg.arch, "arch_args": cfg.arch_args,
               "training": training_record(weights, cfg)}
-    if getattr(model, "prefill", False):
-        params["hole_fill"] = HOLE_FILL  # the app fills the holes that way before the model runs
+    if getattr(model, "hole_fill", None):
+        params["hole_fill"] = model.hole_fill  # the app fills the holes so before the model runs
     if cfg.task == "codec":
         tables = codec_tables(model)
         check = check_hyper_fixed(model, tables)
