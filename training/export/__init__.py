@@ -57,7 +57,7 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
     params = {"architecture": cfg.arch, "arch_args": cfg.arch_args,
               "training": training_record(weights, cfg)}
     if getattr(model, "hole_fill", None):
-        params["hole_fill"] = model.hole_fill  # the app fills the holes so before the model runs
+        params["hole_fill"] = model.hole_fill  # the app fills the holes that way first
     if cfg.task == "codec":
         tables = codec_tables(model)
         check = check_hyper_fixed(model, tables)
