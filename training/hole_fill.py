@@ -20,6 +20,15 @@ from app.spec.manifest import HOLE_FILL_OMEGA, HOLE_FILLS
 DEFAULT_FILL = "push-pull"  # what ``prefill: true`` means (the first prefill inpainters)
 
 
+def fill_name(prefill: bool | str | None) -> str | None:
+    """The fill a ``prefill`` setting names (``True``: the default one; false or None: none);
+    an unknown name is refused."""
+    method = DEFAULT_FILL if prefill is True else (prefill or None)
+    if method is not None and method not in HOLE_FILLS:
+        raise ValueError(f"unknown hole fill {method!r}; known: {', '.join(HOLE_FILLS)}")
+    return method
+
+
 def _relax(estimate: torch.Tensor, empty: torch.Tensor, sweeps: int) -> torch.Tensor:
     """Red-black SOR sweeps over the ``empty`` pixels (B, 1, H, W bool); neighbours beyond the
     edge repeat the edge pixel; colour = parity of row + column, even first."""
@@ -39,9 +48,7 @@ def _relax(estimate: torch.Tensor, empty: torch.Tensor, sweeps: int) -> torch.Te
 def fill_holes(image: torch.Tensor, mask: torch.Tensor, method: str = DEFAULT_FILL) -> torch.Tensor:
     """``image`` (B, C, H, W), ``mask`` (B, 1, H, W) with 1 = hole. Returns the image with its
     holes filled by ``method`` (a name of ``HOLE_FILLS``); known pixels are returned unchanged."""
-    if method not in HOLE_FILLS:
-        raise ValueError(f"unknown hole fill {method!r}; known: {', '.join(HOLE_FILLS)}")
-    sweeps = HOLE_FILLS[method]
+    sweeps = HOLE_FILLS[fill_name(method)]
     weight = 1.0 - mask
     value = image * weight
     levels = []
@@ -60,8 +67,3 @@ def fill_holes(image: torch.Tensor, mask: torch.Tensor, method: str = DEFAULT_FI
         if sweeps:
             estimate = _relax(estimate, weight == 0, sweeps)
     return image * (1 - mask) + estimate * mask
-
-
-def push_pull(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """The ``"push-pull"`` fill (see ``fill_holes``)."""
-    return fill_holes(image, mask, "push-pull")

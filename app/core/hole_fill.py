@@ -159,17 +159,15 @@ def fill_holes(rgb: np.ndarray, hole: np.ndarray, sweeps: int = 0) -> FilledImag
             continue
         a, b = max(0, y0 - margin), min(h, y1 + margin)
         ys, xs = np.nonzero(hole[a:b])
-        window = rgb[a:b].astype(np.float32) if sweeps else np.empty((b - a, w, 3), np.float32)
-        window[ys, xs] = _upsampled_at(coarse, ys + a, xs)
-        _relax(window, hole[a:b], sweeps, a)
-        ys, xs = np.nonzero(hole[y0:y1])
-        values.append(np.clip(np.rint(window[ys + (y0 - a), xs]), 0, 255).astype(np.uint8))
+        fill = _upsampled_at(coarse, ys + a, xs)
+        if sweeps:  # relax the band with its margin rows, then keep the band's own holes
+            window = rgb[a:b].astype(np.float32)
+            window[ys, xs] = fill
+            _relax(window, hole[a:b], sweeps, a)
+            ys, xs = np.nonzero(hole[y0:y1])
+            fill = window[ys + (y0 - a), xs]
+        values.append(np.clip(np.rint(fill), 0, 255).astype(np.uint8))
     return FilledImage(rgb, hole, np.concatenate(values))
-
-
-def push_pull(rgb: np.ndarray, hole: np.ndarray) -> FilledImage:
-    """The ``"push-pull"`` fill: ``rgb`` (HxWx3 uint8) with its ``hole`` pixels filled."""
-    return fill_holes(rgb, hole, HOLE_FILLS["push-pull"])
 
 
 def prefill(rgb: np.ndarray, hole: np.ndarray, method: str | None) -> FilledImage | None:

@@ -6,7 +6,6 @@ import pytest
 
 from app.core import hole_fill
 from app.core.hole_fill import prefill
-from app.core.hole_fill import push_pull as _push_pull
 from app.spec.manifest import HOLE_FILLS
 
 
@@ -79,7 +78,7 @@ def test_relaxation_moves_the_fill_towards_the_harmonic_one():
         lap = f[:-2, 1:-1] + f[2:, 1:-1] + f[1:-1, :-2] + f[1:-1, 2:] - 4 * f[1:-1, 1:-1]
         return np.abs(lap[hole]).mean()
 
-    pushed = _push_pull(rgb, hole).array()
+    pushed = prefill(rgb, hole, "push-pull").array()
     relaxed = prefill(rgb, hole, "harmonic").array()
     assert laplacian(relaxed) < 0.5 * laplacian(pushed)
     assert relaxed.min() >= rgb[~hole].min() and relaxed.max() <= rgb[~hole].max()
@@ -99,7 +98,7 @@ def test_crops_of_the_filled_image_are_crops_of_the_whole():
     """Tiles read the fill values of their own hole pixels, whatever rows and columns."""
     rgb = np.random.default_rng(4).integers(0, 256, (70, 90, 3), dtype=np.uint8)
     hole = _strokes(70, 90, seed=5)
-    filled = _push_pull(rgb, hole)
+    filled = prefill(rgb, hole, "push-pull")
     assert filled.values.shape == (hole.sum(), 3)
     whole = filled.array()
     for y0, y1, x0, x1 in ((0, 70, 0, 90), (13, 41, 7, 66), (69, 70, 0, 1), (5, 5, 3, 9)):

@@ -7,10 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from app.spec.manifest import HOLE_FILLS
-
-from ..hole_fill import DEFAULT_FILL
-
+from ..hole_fill import fill_name
 from .layers import ResBlock, kaiming_init
 
 
@@ -80,10 +77,8 @@ class Inpainter(nn.Module):
     def __init__(self, widths=(32, 64, 128, 192), blocks: int = 1,
                  bottleneck_dilations=(2, 4, 8), prefill: bool | str = False):
         super().__init__()
-        if isinstance(prefill, str) and prefill not in HOLE_FILLS:
-            raise ValueError(f"unknown hole fill {prefill!r}; known: {', '.join(HOLE_FILLS)}")
         # The fill the holes arrive with (asked by the training step and the export), or None.
-        self.hole_fill = (DEFAULT_FILL if prefill is True else prefill) or None
+        self.hole_fill = fill_name(prefill)
         self.net = _UNet(4, 3, widths, blocks, bottleneck_dilations)
         # The first guess enters through a convolution of its own beside the head, so that a
         # prefill model can start as a trained model without one (its weights at zero) and
