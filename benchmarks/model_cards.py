@@ -78,14 +78,21 @@ def inpaint_results(r: dict) -> list[str]:
 
 LIMITS = {
     "codec": "Far from converged (published hyperprior models train for millions of GPU steps); "
-             "its rate-distortion is below JPEG and WebP for now: see `benchmarks/codec.py`. "
+             "its rate-distortion is about level with JPEG and well below WebP for now: see "
+             "`benchmarks/codec.py`. "
              "Files it writes stay decodable: a retrained codec ships under a new model id.",
     "denoise": "Trained for Gaussian noise only (sigma 0-55); published CBSD68 sigma=25 "
                "references: CBM3D 30.71 dB, DnCNN 31.23 dB, FFDNet 31.21 dB.",
-    "inpaint": "Trained with an L1 loss and a modest receptive field: large holes come out "
-               "smooth and blurry rather than textured; its PSNR against OpenCV's Telea is in "
-               "the table above. Timings are on one thread.",
+    "inpaint": "A modest receptive field and a loss over the hole pixels that rewards the "
+               "likeliest colours: large holes come out smooth and blurry rather than textured; "
+               "its PSNR against OpenCV's Telea is in the table above. Timings are on one "
+               "thread.",
 }
+
+# A config's task_args "loss" (training/tasks.py) in words.
+LOSSES = {"l1": "mean absolute error over the hole pixels",
+          "l2": "mean squared error over the hole pixels",
+          "psnr": "minus the mean over crops of each crop's PSNR inside its holes"}
 
 
 def recipe_lines(m: Manifest, facts: dict) -> list[str]:
@@ -102,6 +109,9 @@ def recipe_lines(m: Manifest, facts: dict) -> list[str]:
         f"{cfg['lr_min']}), then `python -m training export {config}`",
         training_line(facts),
     ]
+    loss = cfg.get("task_args", {}).get("loss")
+    if loss:
+        lines.append(f"- loss: {LOSSES.get(loss, loss)}")
     if cfg.get("lr_scale"):
         lines.append("- learning-rate multiples for new layers: " + ", ".join(
             f"`{p}*` {k:g}x" for p, k in cfg["lr_scale"].items()))

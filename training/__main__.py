@@ -1,4 +1,5 @@
-"""``python -m training train CONFIG`` / ``export CONFIG`` / ``quantize CONFIG``."""
+"""``python -m training train CONFIG`` / ``export CONFIG`` / ``quantize CONFIG`` /
+``probe CONFIG WEIGHTS...``."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ def main(argv: list[str] | None = None) -> int:
                                         "nodes, calibration data)")
     q.add_argument("config")
     q.add_argument("--models", default="models")
+    p = sub.add_parser("probe", help="score weights on fixed crops of the config's training "
+                                     "photos (compare checkpoints while a run trains)")
+    p.add_argument("config")
+    p.add_argument("weights", nargs="+", help=".safetensors files or models/<id> folders")
+    p.add_argument("--crops", type=int, default=60)
+    p.add_argument("--size", type=int, default=256, help="crop side in pixels")
+    p.add_argument("--seed", type=int, default=1234)
     args = parser.parse_args(argv)
 
     if args.cmd == "quantize":
@@ -43,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads is not None:
             cfg.threads = args.threads
         train(cfg, init=args.init, root=args.runs)
+    elif args.cmd == "probe":
+        from .probe import format_table, probe
+
+        print(format_table(probe(cfg, args.weights, crops=args.crops, size=args.size,
+                                 seed=args.seed)))
     else:
         from .export import export_model
 

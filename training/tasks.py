@@ -54,12 +54,17 @@ def denoise_step(model, clean: torch.Tensor, rng: np.random.Generator):
     return loss, {"psnr": psnr(mse), "psnr_in": psnr(mse_in)}
 
 
+INPAINT_LOSSES = ("l1", "l2", "psnr")
+
+
 def inpaint_step(model, clean: torch.Tensor, rng: np.random.Generator,
                  stroke_px: tuple[int, int] | None = None, loss: str = "l1"):
-    """Loss over the hole pixels only: "l1" (sharper fills, the conditional median) or "l2"
-    (the conditional mean, which is what PSNR rewards)."""
-    if loss not in ("l1", "l2"):
-        raise ValueError(f"inpaint loss must be 'l1' or 'l2', not {loss!r}")
+    """Loss over the hole pixels only: "l1" (sharper fills, the conditional median), "l2" (the
+    conditional mean, but a batch's mean squared error is ruled by its hardest crops) or
+    "psnr" (minus the mean over crops of each crop's PSNR in its holes: the conditional mean
+    within a crop, every crop weighted alike, as a mean PSNR over images weighs them)."""
+    if loss not in INPAINT_LOSSES:
+        raise ValueError(f"inpaint loss must be one of {', '.join(INPAINT_LOSSES)}, not {loss!r}")
     b, _, h, w = clean.shape
     mask = torch.from_numpy(_mask_batch(b, h, w, rng, stroke_px))
     method = getattr(model, "hole_fill", None)
@@ -67,7 +72,11 @@ def inpaint_step(model, clean: torch.Tensor, rng: np.random.Generator,
     out = model(image, mask).float()
     hole = mask.expand_as(clean)
     err = torch.abs(out - clean) if loss == "l1" else (out - clean) ** 2
-    loss_value = (err * hole).sum() / hole.sum().clamp_min(1)
+    if loss == "psnr":
+        per_crop = (err * hole).flatten(1).sum(1) / hole.flatten(1).sum(1).clamp_min(1)
+        loss_value = (10 * torch.log10(per_crop.clamp_min(1e-10))).mean()
+    else:
+        loss_value = (err * hole).sum() / hole.sum().clamp_min(1)
     mse = F.mse_loss(out.clamp(0, 1), clean, reduction="none").flatten(1).mean(1)
     return loss_value, {"psnr": psnr(mse), "hole": float(mask.mean())}
 

@@ -48,9 +48,10 @@ def test_the_shipped_inpaint_config_drives_a_training_step():
     assert torch.isfinite(loss) and 0.15 <= metrics["hole"] <= 0.6
 
 
-def test_the_inpaint_loss_is_the_mean_l1_or_l2_error_over_the_hole_pixels():
-    """``loss: "l2"`` trains for the conditional mean that PSNR rewards (tried, not shipped);
-    errors outside the holes never count; an unknown loss name is refused."""
+def test_the_inpaint_loss_is_the_mean_l1_l2_or_log_error_over_the_hole_pixels():
+    """``loss: "l2"`` trains for the conditional mean that PSNR rewards, ``"psnr"`` weighs
+    each crop alike (minus its PSNR in the holes); errors outside the holes never count; an
+    unknown loss name is refused."""
     import torch
 
     from training import tasks
@@ -63,10 +64,17 @@ def test_the_inpaint_loss_is_the_mean_l1_or_l2_error_over_the_hole_pixels():
             return image * (1 - mask) + 0.5 * mask
 
     clean = torch.rand(2, 3, 48, 48)
+    clean[1] = 0.5 + 0.1 * (clean[1] - 0.5)  # the second crop errs far less than the first
     mask = torch.from_numpy(tasks.mask_batch(2, 48, 48, np.random.default_rng(3)))
     hole = mask.expand_as(clean).bool()
     for name, err in (("l1", (clean - 0.5).abs()), ("l2", (clean - 0.5) ** 2)):
         loss, _ = STEPS["inpaint"](Grey(), clean, np.random.default_rng(3), loss=name)
         assert torch.allclose(loss, err[hole].mean(), rtol=1e-5), name
+    loss, _ = STEPS["inpaint"](Grey(), clean, np.random.default_rng(3), loss="psnr")
+    sq = (clean - 0.5) ** 2
+    hole_psnr = [-10 * torch.log10(sq[i][hole[i]].mean()) for i in range(2)]
+    assert torch.allclose(loss, -(hole_psnr[0] + hole_psnr[1]) / 2, rtol=1e-5)
+    pooled = 10 * torch.log10(sq[hole].mean())  # what "l2" would see, in dB
+    assert abs(loss - pooled) > 5  # the crops' PSNRs are far apart: each counts alike
     with pytest.raises(ValueError, match="l1"):
         STEPS["inpaint"](Grey(), clean, np.random.default_rng(3), loss="ssim")

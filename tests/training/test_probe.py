@@ -1,0 +1,57 @@
+import math
+
+import pytest
+
+pytest.importorskip("torch")
+
+
+def _config(tiny_models, name):
+    from training.config import TrainConfig
+
+    return TrainConfig.load(tiny_models.parent / "runs" / name / "config.json")
+
+
+@pytest.mark.parametrize("name,size,keys", [("tiny-codec", 64, {"loss", "psnr", "bpp"}),
+                                            ("tiny-denoise", 48, {"loss", "psnr", "psnr_in"}),
+                                            ("tiny-inpaint", 48, {"loss", "psnr", "hole"})])
+def test_probe_scores_every_task_the_same_way_each_time(tiny_models, name, size, keys):
+    from training.probe import probe
+
+    cfg = _config(tiny_models, name)
+    weights = tiny_models.parent / "runs" / name / "weights.safetensors"
+    first, shipped = probe(cfg, [weights, tiny_models / name], crops=5, size=size, batch=2)
+    again = probe(cfg, [weights], crops=5, size=size, batch=2)[0]
+    assert set(first) == keys | {"weights"}
+    assert all(math.isfinite(first[k]) for k in keys)
+    assert {k: first[k] for k in keys} == {k: again[k] for k in keys}  # same crops and draws
+    # the shipped folder keeps fp16 copies of the same weights: nearly the same scores
+    assert shipped["psnr"] == pytest.approx(first["psnr"], abs=0.05)
+
+
+def test_probe_tells_different_weights_apart(tiny_models, tmp_path):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from training.probe import format_table, probe
+
+    cfg = _config(tiny_models, "tiny-denoise")
+    weights = tiny_models.parent / "runs" / "tiny-denoise" / "weights.safetensors"
+    params = load_file(str(weights))
+    params["net.tail.bias"] = params["net.tail.bias"] + 0.2  # every output pixel shifted
+    worse = tmp_path / "worse.safetensors"
+    save_file(params, str(worse))
+    good, bad = probe(cfg, [weights, worse], crops=4, size=48, batch=4)
+    assert bad["psnr"] < good["psnr"] - 3
+    table = format_table([good, bad]).splitlines()
+    assert len(table) == 3 and table[2].startswith(str(worse))
+    assert torch.isfinite(torch.tensor(bad["loss"]))
+
+
+def test_probe_refuses_crops_it_cannot_make_or_the_model_cannot_take(tiny_models):
+    from training.probe import probe
+
+    cfg = _config(tiny_models, "tiny-inpaint")
+    with pytest.raises(ValueError, match="at least 256px"):
+        probe(cfg, [tiny_models / "tiny-inpaint"], size=256)
+    with pytest.raises(ValueError, match="multiple of"):
+        probe(_config(tiny_models, "tiny-codec"), [tiny_models / "tiny-codec"], size=48)
