@@ -39,17 +39,15 @@ def probe(cfg: TrainConfig, weights: list[str | Path], crops: int = 60, size: in
     """Mean loss and step metrics of each weights file (a ``.safetensors`` file or a
     ``models/<id>`` folder) on the same crops, masks, noise and rate levels."""
     torch.set_num_threads(cfg.threads)
-    factor = build_model(cfg).downsample
-    if size % factor:
+    model = build_model(cfg).eval()  # one network; each weights file is loaded into it
+    if size % model.downsample:
         raise ValueError(f"crop size {size} is not a multiple of {cfg.name}'s downsampling "
-                         f"factor {factor}")
+                         f"factor {model.downsample}")
     clean = probe_crops(cfg, crops, size, seed)
     step = STEPS[cfg.task]
     results = []
     for path in weights:
-        model = build_model(cfg)
         load_weights(model, init_source(path)[0])
-        model.eval()
         rng = np.random.default_rng(seed)  # the same draws for every weights file
         sums: dict[str, float] = {}
         with torch.no_grad():
