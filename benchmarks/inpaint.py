@@ -3,9 +3,12 @@
     PYTHONPATH=. python benchmarks/inpaint.py
 
 Options: ``--limit N`` (first N images), ``--methods aestudio,pushpull,harmonic,telea,ns``,
-``--radius R`` (OpenCV's inpaintRadius, default 3), ``--threads N``, ``--data DIR`` (Kodak
-PNGs), ``--masks DIR`` (one mask per image, same file name), ``--json PATH``. Telea and NS
-need the bench extra: ``pip install -e ".[bench]"`` (opencv-python-headless).
+``--passes 4,1`` (AE Studio's network passes per tile, averaged over mirrored copies: the row
+``aestudio`` uses the app's default count, ``aestudio-pN`` each other count listed; default:
+the app's default and 1), ``--radius R`` (OpenCV's inpaintRadius, default 3), ``--threads N``,
+``--data DIR`` (Kodak PNGs), ``--masks DIR`` (one mask per image, same file name),
+``--json PATH``. Telea and NS need the bench extra: ``pip install -e ".[bench]"``
+(opencv-python-headless).
 
 Masks: the shared kodak_masks (8-bit grey, the image's size; white = hole, black = keep; a
 value > 127 counts as a hole). Every method gets the image with its hole pixels set to black
@@ -44,6 +47,7 @@ sys.path.insert(0, str(REPO))
 
 from app.core.imageio import load_image, to_rgb
 from app.core.metrics import psnr
+from app.core.self_ensemble import DEFAULT_PASSES, check_passes
 from benchmarks.codec import _finite, environment, load_images
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "kodak"
@@ -71,16 +75,18 @@ def require(module: str) -> Any:
                          'pip install -e ".[bench]"') from None
 
 
-def aestudio_method(threads: int | None) -> Method:
+def aestudio_method(threads: int | None, passes: int = DEFAULT_PASSES["inpaint"]) -> Method:
     from app.core.engine import Engine
 
     engine = Engine(models_dir=None, threads=threads)
     model = engine.model("inpaint")
-    return Method("aestudio", f"AE Studio ({model.id})",
-                  lambda rgb, hole: engine.inpaint(rgb, hole.astype(np.uint8)),
+    default = passes == DEFAULT_PASSES["inpaint"]
+    return Method("aestudio" if default else f"aestudio-p{passes}",
+                  f"AE Studio ({model.id}, {passes} pass{'es' if passes > 1 else ''})",
+                  lambda rgb, hole: engine.inpaint(rgb, hole.astype(np.uint8), passes=passes),
                   {"model_id": model.id, "model_hash": model.hash_prefix.hex(),
                    "model_dir": str(model.directory), "provider": engine.provider_label,
-                   "threads": threads})
+                   "threads": threads, "passes": passes})
 
 
 def fill_method(name: str) -> Method:
@@ -106,11 +112,12 @@ def opencv_method(name: str, threads: int | None, radius: float) -> Method:
                   {"opencv": cv2.__version__, "radius": radius, "threads": threads})
 
 
-def make_methods(names: Sequence[str], threads: int | None, radius: float) -> list[Method]:
-    factories = {"aestudio": lambda: aestudio_method(threads),
-                 **{n: (lambda n=n: fill_method(n)) for n in FILLS}}
-    return [factories[n]() if n in factories else opencv_method(n, threads, radius)
-            for n in names]
+def make_methods(names: Sequence[str], threads: int | None, radius: float,
+                 passes: Sequence[int] = (DEFAULT_PASSES["inpaint"],)) -> list[Method]:
+    factories = {"aestudio": lambda: [aestudio_method(threads, p) for p in passes],
+                 **{n: (lambda n=n: [fill_method(n)]) for n in FILLS}}
+    return [m for n in names
+            for m in (factories[n]() if n in factories else [opencv_method(n, threads, radius)])]
 
 
 # ----------------------------------------------------------------------------- running
@@ -157,10 +164,10 @@ def run_method(method: Method, cases: list[tuple[str, np.ndarray, np.ndarray, np
 
 def print_table(results: dict[str, dict[str, Any]], coverage: float) -> None:
     print("Inpainting: means over images (RGB PSNR dB, whole image and holes only)")
-    print(f"{'method':<10} {'images':>6} {'PSNR':>7} {'PSNR holes':>10} {'s/img':>8}")
+    print(f"{'method':<12} {'images':>6} {'PSNR':>7} {'PSNR holes':>10} {'s/img':>8}")
     for name, r in results.items():
         secs = "-" if r["seconds"] is None else f"{r['seconds']:.3f}"
-        print(f"{name:<10} {r['images']:>6} {r['psnr']:>7.2f} {r['psnr_holes']:>10.2f} "
+        print(f"{name:<12} {r['images']:>6} {r['psnr']:>7.2f} {r['psnr_holes']:>10.2f} "
               f"{secs:>8}")
     print(f"mean hole coverage: {100 * coverage:.1f} % of the pixels")
 
@@ -177,6 +184,16 @@ def _methods(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _passes(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(dict.fromkeys(check_passes(int(n)) for n in text.split(",") if n.strip()))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not counts:
+        raise argparse.ArgumentTypeError("name at least one pass count")
+    return counts
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of PNG images")
@@ -184,6 +201,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                     help="folder of masks named like the images (white = hole)")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N images")
     ap.add_argument("--methods", type=_methods, default=ALL_METHODS)
+    ap.add_argument("--passes", type=_passes, default=tuple(dict.fromkeys(
+                    (DEFAULT_PASSES["inpaint"], 1))),
+                    help="AE Studio's network passes per tile, one row per count (default: "
+                         "the app's default count, then 1)")
     ap.add_argument("--radius", type=float, default=RADIUS, help="OpenCV inpaintRadius")
     ap.add_argument("--threads", type=int, default=None,
                     help="threads for ONNX Runtime (intra-op) and OpenCV")
@@ -196,7 +217,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    methods = make_methods(args.methods, args.threads, args.radius)
+    methods = make_methods(args.methods, args.threads, args.radius, args.passes)
     cases = []
     for name, clean in load_images(args.data, args.limit):
         hole = load_hole(args.masks, name, clean.shape)

@@ -1,5 +1,5 @@
 """``python -m training train CONFIG`` / ``export CONFIG`` / ``quantize CONFIG`` /
-``probe CONFIG WEIGHTS...``."""
+``probe CONFIG WEIGHTS...`` / ``average OUT WEIGHTS...``."""
 
 from __future__ import annotations
 
@@ -32,8 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--crops", type=int, default=60)
     p.add_argument("--size", type=int, default=256, help="crop side in pixels")
     p.add_argument("--seed", type=int, default=1234)
+    a = sub.add_parser("average", help="average checkpoints of one run into one weights file "
+                                       "(score it with probe, ship it with export --weights)")
+    a.add_argument("out", help="the averaged .safetensors file to write")
+    a.add_argument("weights", nargs="+", help="checkpoints' .safetensors files")
     args = parser.parse_args(argv)
 
+    if args.cmd == "average":
+        from .average import average_weights
+
+        print(f"wrote {average_weights(args.weights, args.out)}")
+        return 0
     if args.cmd == "quantize":
         from .export.quantize import QuantizeConfig, quantize_model
 

@@ -30,6 +30,25 @@ def parse_quality(text: str) -> float:
     return q
 
 
+def parse_passes(text: str) -> int:
+    from app.core.self_ensemble import PASSES, check_passes
+
+    try:
+        return check_passes(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be one of {', '.join(map(str, PASSES))}, not {text!r}") from None
+
+
+def passes_help(*tasks: str) -> str:
+    from app.core.self_ensemble import DEFAULT_PASSES
+
+    default = ", ".join(f"{DEFAULT_PASSES[t]}" + (f" for {t}" if len(tasks) > 1 else "")
+                        for t in tasks)
+    return ("network passes per tile on mirrored and turned copies, averaged: more is slightly "
+            f"better and proportionally slower (1, 2, 4 or 8; default: {default})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aestudio", description="Compress, denoise and inpaint "
                                 "photos with learned autoencoders.")
@@ -59,9 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("input", type=Path)
     n.add_argument("--sigma", type=float,
                    help="noise level 0..75 on the 0-255 scale (default: estimated)")
+    n.add_argument("--passes", type=parse_passes,
+                   help=passes_help("denoise"))
     i = sub.add_parser("inpaint", parents=[common, out], help="fill the holes given by a mask")
     i.add_argument("input", type=Path)
     i.add_argument("--mask", type=Path, required=True, help="mask image, white = hole")
+    i.add_argument("--passes", type=parse_passes,
+                   help=passes_help("inpaint"))
     add_batch_parser(sub, common)
     m = sub.add_parser("demo", parents=[common], help="run every job on the bundled sample")
     m.add_argument("image", nargs="?", type=Path, help="another image to use")
@@ -98,6 +121,8 @@ def add_batch_parser(sub, common) -> None:
     b.add_argument("-q", "--quality", type=parse_quality, default=75.0,
                    help="compress: 1..100 (default 75)")
     b.add_argument("--sigma", type=float, help="denoise: noise level (default: estimated)")
+    b.add_argument("--passes", type=parse_passes,
+                   help="denoise, inpaint: " + passes_help("denoise", "inpaint"))
     b.add_argument("--model", help="model id (default: the installed model for the task)")
     b.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="inference workers, each with its own model sessions (default: 2 on 2+ cores)")
@@ -122,7 +147,7 @@ def cmd_batch(args) -> int:
         raise ValueError("--ray-address needs --engine ray")
     opts = BatchOptions(task=args.task, input_dir=args.input_dir, output_dir=args.output_dir,
                         recursive=args.recursive, masks=args.masks, quality=args.quality,
-                        sigma=args.sigma, model=args.model,
+                        sigma=args.sigma, passes=args.passes, model=args.model,
                         jobs=args.jobs if args.jobs is not None else default_jobs(),
                         skip_existing=args.skip_existing, force=args.force,
                         models_dir=args.models, provider=args.provider)
@@ -158,7 +183,7 @@ def _print_result(res: dict, as_json: bool) -> None:
         print(json.dumps(res, default=str))
         return
     parts = [f"{res['input']} -> {res['output']}", f"{res['bytes']:,} bytes"]
-    for key in ("bpp", "quality", "psnr", "sigma"):
+    for key in ("bpp", "quality", "psnr", "sigma", "passes"):
         if key in res:
             parts.append(f"{key} {res[key]}")
     parts.append(f"{res['seconds']:.2f} s")
@@ -191,7 +216,8 @@ def cmd_job(args) -> int:
     job = Job(task=args.command, input=args.input, output=args.output, force=args.force,
               model=args.model, quality=getattr(args, "quality", 75.0),
               target_bytes=getattr(args, "target_size", None), sigma=getattr(args, "sigma", None),
-              mask=getattr(args, "mask", None), measure=getattr(args, "metrics", False))
+              mask=getattr(args, "mask", None), measure=getattr(args, "metrics", False),
+              passes=getattr(args, "passes", None))
     engine = _engine(args)
     _print_result(run(job, engine).to_dict(), args.json)
     return 0

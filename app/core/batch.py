@@ -107,7 +107,7 @@ def process_item(item: BatchItem, engine: Any, opts: BatchOptions,
         return result
     t0 = time.perf_counter()
     job = Job(task=opts.task, input=Path(item.input), output=Path(item.output),
-              quality=opts.quality, sigma=opts.sigma,
+              quality=opts.quality, sigma=opts.sigma, passes=opts.passes,
               mask=Path(item.mask) if item.mask else None, model=opts.model, force=opts.force)
     try:
         Path(item.output).parent.mkdir(parents=True, exist_ok=True)

@@ -70,6 +70,7 @@ class BatchOptions:
     masks: str | None = None
     quality: float = 75.0
     sigma: float | None = None
+    passes: int | None = None   # denoise, inpaint: network passes per tile (None: default)
     model: str | None = None
     jobs: int = field(default_factory=lambda: default_jobs())
     skip_existing: bool = False

@@ -101,11 +101,12 @@ class Engine:
         return codec.decode(bs)
 
     def denoise(self, pixels: np.ndarray, sigma: float | None = None, progress=None,
-                cancel=None, model_id: str | None = None) -> tuple[np.ndarray, float]:
+                cancel=None, model_id: str | None = None,
+                passes: int | None = None) -> tuple[np.ndarray, float]:
         return restore.denoise(self.sessions, self.model("denoise", model_id), pixels, sigma,
-                               progress, cancel)
+                               progress, cancel, passes)
 
     def inpaint(self, pixels: np.ndarray, mask: np.ndarray, progress=None, cancel=None,
-                model_id: str | None = None) -> np.ndarray:
+                model_id: str | None = None, passes: int | None = None) -> np.ndarray:
         return restore.inpaint(self.sessions, self.model("inpaint", model_id), pixels, mask,
-                               progress, cancel)
+                               progress, cancel, passes)

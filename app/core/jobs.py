@@ -13,6 +13,7 @@ from .atomic_write import atomic_write_bytes
 from .engine import Engine
 from .imageio import load_image, save_image
 from .metrics import bits_per_pixel, psnr
+from .self_ensemble import DEFAULT_PASSES
 
 MAX_AEI_BYTES = 1 << 30
 
@@ -29,6 +30,7 @@ class Job:
     model: str | None = None
     force: bool = False
     measure: bool = False          # compress: also decode and report PSNR
+    passes: int | None = None      # denoise, inpaint: network passes per tile (None: default)
 
     def output_path(self) -> Path:
         if self.output is not None:
@@ -100,14 +102,16 @@ def run(job: Job, engine: Engine, progress: Callable[[int, int], None] | None = 
         n = save_image(pixels, out, overwrite=job.force)
     elif job.task in ("denoise", "inpaint"):
         img = load_image(job.input)
+        extra["passes"] = DEFAULT_PASSES[job.task] if job.passes is None else job.passes
         if job.task == "denoise":
-            pixels, sigma = engine.denoise(img.pixels, job.sigma, progress, cancel, job.model)
+            pixels, sigma = engine.denoise(img.pixels, job.sigma, progress, cancel, job.model,
+                                           job.passes)
             extra["sigma"] = round(sigma, 2)
         else:
             if job.mask is None:
                 raise ValueError("inpaint needs a mask (white = hole)")
             mask = load_mask(job.mask, img.pixels.shape[:2])
-            pixels = engine.inpaint(img.pixels, mask, progress, cancel, job.model)
+            pixels = engine.inpaint(img.pixels, mask, progress, cancel, job.model, job.passes)
             extra["hole_fraction"] = round(float(mask.mean()), 4)
         n = save_image(pixels, out, exif=img.exif, icc_profile=img.icc_profile,
                        overwrite=job.force)

@@ -173,14 +173,14 @@ class Controller(QObject):
 
         return self._submit(job, self.denoised, "denoise")
 
-    def inpaint(self, pixels: np.ndarray, mask: np.ndarray) -> int:
-        """Fill the nonzero pixels of ``mask`` (HxW)."""
+    def inpaint(self, pixels: np.ndarray, mask: np.ndarray, passes: int | None = None) -> int:
+        """Fill the nonzero pixels of ``mask`` (HxW); ``passes`` None: the engine's default."""
         engine = self.engine
 
         def job(progress, cancel) -> dict:
             t = time.perf_counter()
-            out = engine.inpaint(pixels, mask, progress=progress, cancel=cancel)
-            return {"pixels": out, "seconds": time.perf_counter() - t}
+            out = engine.inpaint(pixels, mask, progress=progress, cancel=cancel, passes=passes)
+            return {"pixels": out, "seconds": time.perf_counter() - t, "passes": passes}
 
         return self._submit(job, self.inpainted, "inpaint")
 

@@ -231,7 +231,8 @@ class MainWindow(FileMixin, QMainWindow):
             self.show_error("Paint the areas to fill on the left image, or load a mask, first.")
             return
         self.inpaint_panel.show_message("Inpainting…")
-        self.controller.inpaint(self.current_pixels, self.mask_editor.mask.copy())
+        self.controller.inpaint(self.current_pixels, self.mask_editor.mask.copy(),
+                                self.inpaint_panel.passes)
 
     def clear_mask(self) -> None:
         self.mask_editor.clear()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.self_ensemble import DEFAULT_PASSES, PASSES
 from app.core.units import parse_size
 
 __all__ = [
@@ -262,6 +263,14 @@ class InpaintPanel(QWidget):
         self.redo_button = QPushButton("Redo", self)
         self.load_mask_button = QPushButton("Load mask…", self)
         self.clear_mask_button = QPushButton("Clear mask", self)
+        self.passes_combo = QComboBox(self)
+        for n in PASSES:
+            label = {1: "1 pass (fastest)", PASSES[-1]: f"{n} passes (best)"}.get(n, f"{n} passes")
+            self.passes_combo.addItem(label, n)
+        self.passes_combo.setCurrentIndex(PASSES.index(DEFAULT_PASSES["inpaint"]))
+        self.passes_combo.setToolTip("The network fills mirrored and turned copies of the image "
+                                     "and averages them: more passes give slightly cleaner "
+                                     "fills and take proportionally longer")
         self.inpaint_button = QPushButton("Inpaint", self)
         self.result_label = _result_label(
             "Paint over what should be removed in the left image (or load a mask: white = "
@@ -277,6 +286,7 @@ class InpaintPanel(QWidget):
         row2.addWidget(self.load_mask_button)
         row2.addWidget(self.clear_mask_button)
         row2.addStretch(1)
+        row2.addWidget(self.passes_combo)
         row2.addWidget(self.inpaint_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
@@ -305,12 +315,18 @@ class InpaintPanel(QWidget):
     def erasing(self) -> bool:
         return self.eraser_check.isChecked()
 
+    @property
+    def passes(self) -> int:
+        return int(self.passes_combo.currentData())
+
     def set_history_state(self, can_undo: bool, can_redo: bool) -> None:
         self.undo_button.setEnabled(can_undo)
         self.redo_button.setEnabled(can_redo)
 
     def show_result(self, result: dict[str, Any]) -> None:
-        self.result_label.setText(f"Filled in {result['seconds']:.2f} s")
+        passes = result.get("passes")
+        how = f" ({passes} pass{'es' if passes != 1 else ''})" if passes else ""
+        self.result_label.setText(f"Filled in {result['seconds']:.2f} s{how}")
 
     def show_message(self, text: str) -> None:
         self.result_label.setText(text)

@@ -124,12 +124,14 @@ def test_every_task_and_output_names(capsys, tiny_models, photos, tmp_path):
     # inpaint: sub/r has no mask -> a per-file error, the others are filled
     report = tmp_path / "inpaint.json"
     code, _, err = batch(capsys, src, tmp_path / "filled", "--task", "inpaint", "--recursive",
-                         "--masks", masks, "--models", tiny_models, "--report", report)
+                         "--masks", masks, "--models", tiny_models, "--report", report,
+                         "--passes", "2")
     assert code == 3
     files = {f["relative"]: f for f in load_report(report)["files"]}
     assert files["sub/r.webp"]["status"] == "failed"
     assert "no mask" in files["sub/r.webp"]["error"]
     assert files["p.png"]["status"] == files["q.jpg"]["status"] == "ok"
+    assert files["p.png"]["details"]["passes"] == 2
     filled = np.asarray(Image.open(tmp_path / "filled" / "p.png"))
     keep = np.asarray(Image.open(masks / "p.png")) == 0
     np.testing.assert_array_equal(filled[keep], np.asarray(Image.open(src / "p.png"))[keep])

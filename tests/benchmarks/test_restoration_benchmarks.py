@@ -63,6 +63,11 @@ def test_inpaint_benchmark_reports_whole_and_hole_psnr(tiny_default_models, tmp_
     assert ae["psnr_holes"] > black["psnr_holes"]  # filling beats leaving the holes black
     assert guess["psnr_holes"] > black["psnr_holes"] + 5  # a smooth photo fills smoothly
     assert results["harmonic"]["psnr_holes"] > guess["psnr_holes"]  # relaxation helps here
+    # one AE Studio row per pass count: the app's default (4) and one pass
+    methods = json.loads(out.read_text())["methods"]
+    assert methods["aestudio"]["settings"]["passes"] == 4
+    assert methods["aestudio-p1"]["settings"]["passes"] == 1
+    assert results["aestudio-p1"]["psnr"] != ae["psnr"]
 
 
 def test_denoise_benchmark_takes_rows_from_several_reports_first_one_wins(tiny_default_models,

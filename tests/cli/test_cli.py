@@ -65,9 +65,24 @@ def test_compress_decompress_denoise_inpaint(capsys, tiny_models, photo, tmp_pat
     arr[10:30, 20:50] = 255
     Image.fromarray(arr).save(mask)
     code, out, _ = run_cli(capsys, "inpaint", photo, "--mask", mask, *m)
-    assert code == 0
+    assert code == 0 and json_lines(out)[0]["passes"] == 4
     filled = np.asarray(Image.open(tmp_path / "photo_inpainted.png"))
     np.testing.assert_array_equal(filled[arr == 0], np.asarray(Image.open(photo))[arr == 0])
+    code, out, _ = run_cli(capsys, "inpaint", photo, "--mask", mask, "--passes", "1",
+                           "-o", tmp_path / "one.png", *m)
+    assert code == 0 and json_lines(out)[0]["passes"] == 1
+    one = np.asarray(Image.open(tmp_path / "one.png"))
+    assert not np.array_equal(one[arr > 0], filled[arr > 0])  # four passes average differently
+
+
+@pytest.mark.parametrize("command", ["denoise", "inpaint", "batch"])
+def test_passes_other_than_1_2_4_8_are_refused(capsys, photo, command):
+    argv = {"denoise": [photo], "inpaint": [photo, "--mask", photo],
+            "batch": [photo.parent, photo.parent / "out", "--task", "denoise"]}[command]
+    with pytest.raises(SystemExit) as exc:
+        main([command, *map(str, argv), "--passes", "3"])
+    assert exc.value.code == 2
+    assert "--passes: must be one of 1, 2, 4, 8, not '3'" in capsys.readouterr().err
 
 
 def test_existing_output_is_not_overwritten_without_force(capsys, tiny_models, photo):

@@ -47,7 +47,7 @@ class FakeEngine:
             threading.Event().wait(0.002)
         return pixels, 5.0
 
-    def inpaint(self, pixels, mask, progress=None, cancel=None):
+    def inpaint(self, pixels, mask, progress=None, cancel=None, passes=None):
         raise ValueError("mask is 3x3, the image is 12x8")
 
 

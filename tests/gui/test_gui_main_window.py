@@ -218,11 +218,22 @@ def test_inpaint_with_loaded_mask(qtbot, window, write_image, make_gradient, req
     assert window.load_mask(mask_path)
     assert window.mode == "inpaint"
     assert window.mask.sum() == 16 * 20
+    assert window.inpaint_panel.passes == 4
     window.inpaint_now()
     qtbot.waitUntil(lambda: window.result_pixels("inpaint") is not None, timeout=TIMEOUT_MS)
     out = window.result_pixels("inpaint")
     keep = window.mask == 0
     np.testing.assert_array_equal(out[keep], make_gradient()[keep])
+    assert "(4 passes)" in window.inpaint_panel.result_label.text()
+
+    combo = window.inpaint_panel.passes_combo
+    combo.setCurrentIndex(combo.findData(1))
+    window.inpaint_now()
+    qtbot.waitUntil(lambda: "(1 pass)" in window.inpaint_panel.result_label.text(),
+                    timeout=TIMEOUT_MS)
+    one = window.result_pixels("inpaint")
+    np.testing.assert_array_equal(one[keep], out[keep])
+    assert not np.array_equal(one[~keep], out[~keep])
 
 
 def test_mask_of_wrong_size_is_refused(window, write_image):

@@ -1,0 +1,51 @@
+"""Checkpoint averaging (training/average.py): the mean of the weights, the newest file's
+metadata, and a refusal for files of different models."""
+
+import pytest
+
+pytest.importorskip("torch")
+
+
+def test_average_is_the_mean_and_keeps_the_newest_metadata(tmp_path):
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from training.__main__ import main
+
+    a, b, c = (tmp_path / f"{n}.safetensors" for n in "abc")
+    save_file({"w": torch.tensor([1.0, 2.0]), "n": torch.tensor([3])}, str(a),
+              metadata={"step": "200", "elapsed_s": "60", "init_from": "m-v1"})
+    save_file({"w": torch.tensor([3.0, 6.0]), "n": torch.tensor([3])}, str(b),
+              metadata={"step": "400", "elapsed_s": "120", "init_from": "m-v1"})
+    save_file({"w": torch.tensor([2.0, 1.0]), "n": torch.tensor([3])}, str(c),
+              metadata={"step": "300", "elapsed_s": "90", "init_from": "m-v1"})
+    out = tmp_path / "avg.safetensors"
+    assert main(["average", str(out), str(a), str(b), str(c)]) == 0
+    mean = load_file(str(out))
+    assert torch.equal(mean["w"], torch.tensor([2.0, 3.0])) and torch.equal(mean["n"],
+                                                                             torch.tensor([3]))
+    with safe_open(str(out), framework="pt") as f:
+        meta = f.metadata()
+    assert meta["step"] == "400" and meta["elapsed_s"] == "120" and meta["init_from"] == "m-v1"
+    assert meta["averaged_steps"] == "200,300,400"
+
+
+def test_average_refuses_files_that_do_not_match(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    from training.average import average_weights
+
+    a, b = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    save_file({"w": torch.zeros(2)}, str(a))
+    save_file({"w": torch.zeros(3)}, str(b))
+    with pytest.raises(ValueError, match="same tensors"):
+        average_weights([a, b], tmp_path / "out.safetensors")
+    save_file({"w": torch.zeros(2), "n": torch.tensor([1])}, str(a))
+    save_file({"w": torch.zeros(2), "n": torch.tensor([2])}, str(b))
+    with pytest.raises(ValueError, match="not floating point"):
+        average_weights([a, b], tmp_path / "out.safetensors")
+    with pytest.raises(ValueError, match="at least two"):
+        average_weights([a], tmp_path / "out.safetensors")
+    assert not (tmp_path / "out.safetensors").exists()
