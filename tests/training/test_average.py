@@ -49,3 +49,27 @@ def test_average_refuses_files_that_do_not_match(tmp_path):
     with pytest.raises(ValueError, match="at least two"):
         average_weights([a], tmp_path / "out.safetensors")
     assert not (tmp_path / "out.safetensors").exists()
+
+
+def test_export_of_averaged_weights_records_the_steps(tiny_models, tmp_path):
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from training.average import average_weights
+    from training.config import TrainConfig
+    from training.export import export_model
+
+    run = tiny_models.parent / "runs" / "tiny-denoise"
+    with safe_open(str(run / "weights.safetensors"), framework="pt") as f:
+        meta = f.metadata()
+    params = load_file(str(run / "weights.safetensors"))
+    early = tmp_path / "early.safetensors"
+    save_file({k: v * 0.5 for k, v in params.items()}, str(early), metadata={**meta, "step": "1"})
+    avg = average_weights([early, run / "weights.safetensors"], tmp_path / "avg.safetensors")
+    cfg = TrainConfig.load(run / "config.json")
+    out = export_model(cfg, weights=str(avg), models=str(tmp_path / "models"))
+    record = json.loads((out / "manifest.json").read_text())["params"]["training"]
+    assert record["averaged_steps"] == [1, int(meta["step"])]
+    assert record["steps"] == int(meta["step"])

@@ -28,6 +28,8 @@ def training_record(weights: Path, cfg: TrainConfig) -> dict:
     record = {"steps": steps, "minutes": round(minutes, 1),
               "config": f"training/configs/{cfg.name}.json", "seed": cfg.seed,
               "data": [d.folder for d in cfg.data]}
+    if meta.get("averaged_steps"):  # written by ``python -m training average``
+        record["averaged_steps"] = [int(n) for n in meta["averaged_steps"].split(",")]
     if meta.get("init_from"):
         record.update(init_from=meta["init_from"],
                       total_steps=steps + int(meta.get("init_steps", 0)),
