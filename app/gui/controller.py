@@ -93,9 +93,10 @@ class Controller(QObject):
         """Debounced compress: only the last request within ``debounce_ms`` runs."""
         self._request(lambda: self.compress(pixels, quality))
 
-    def request_denoise(self, pixels: np.ndarray, sigma: float | None) -> None:
+    def request_denoise(self, pixels: np.ndarray, sigma: float | None,
+                        passes: int | None = None) -> None:
         """Debounced denoise (a strength slider being dragged)."""
-        self._request(lambda: self.denoise(pixels, sigma))
+        self._request(lambda: self.denoise(pixels, sigma, passes))
 
     def _request(self, start: Callable[[], int]) -> None:
         self._next_generation()
@@ -161,15 +162,18 @@ class Controller(QObject):
 
         return self._submit(job, self.decoded, "decode")
 
-    def denoise(self, pixels: np.ndarray, sigma: float | None = None) -> int:
-        """Denoise; ``sigma`` None estimates the noise level (automatic strength)."""
+    def denoise(self, pixels: np.ndarray, sigma: float | None = None,
+                passes: int | None = None) -> int:
+        """Denoise; ``sigma`` None estimates the noise level (automatic strength); ``passes``
+        None: the engine's default."""
         engine = self.engine
 
         def job(progress, cancel) -> dict:
             t = time.perf_counter()
-            out, used = engine.denoise(pixels, sigma, progress=progress, cancel=cancel)
+            out, used = engine.denoise(pixels, sigma, progress=progress, cancel=cancel,
+                                       passes=passes)
             return {"pixels": out, "sigma": float(used), "automatic": sigma is None,
-                    "seconds": time.perf_counter() - t}
+                    "seconds": time.perf_counter() - t, "passes": passes}
 
         return self._submit(job, self.denoised, "denoise")
 

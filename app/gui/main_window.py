@@ -222,7 +222,8 @@ class MainWindow(FileMixin, QMainWindow):
     def denoise_now(self) -> None:
         if self._require_image():
             self.denoise_panel.show_message("Denoising…")
-            self.controller.denoise(self.current_pixels, self.denoise_panel.sigma)
+            self.controller.denoise(self.current_pixels, self.denoise_panel.sigma,
+                                    self.denoise_panel.passes)
 
     def inpaint_now(self) -> None:
         if not self._require_image():
@@ -303,7 +304,8 @@ class MainWindow(FileMixin, QMainWindow):
         """A new strength re-runs the denoiser (debounced) once there is a result to update."""
         if self.current_pixels is not None and "denoise" in self._results:
             self.denoise_panel.show_message("Denoising…")
-            self.controller.request_denoise(self.current_pixels, self.denoise_panel.sigma)
+            self.controller.request_denoise(self.current_pixels, self.denoise_panel.sigma,
+                                            self.denoise_panel.passes)
 
     def _on_decoded(self, result: dict[str, Any]) -> None:
         pixels, name = result["pixels"], result["name"]

@@ -38,6 +38,24 @@ COMPARE_CHOICES = {"original": "Original", "jpeg": "JPEG at the same size",
                    "webp": "WebP at the same size", "avif": "AVIF at the same size"}
 
 
+def _passes_combo(task: str, parent: QWidget) -> QComboBox:
+    """Network passes per tile (app/core/self_ensemble.py), the task's default selected."""
+    combo = QComboBox(parent)
+    for n in PASSES:
+        combo.addItem({1: "1 pass (fastest)", PASSES[-1]: f"{n} passes (best)"}.get(
+            n, f"{n} passes"), n)
+    combo.setCurrentIndex(PASSES.index(DEFAULT_PASSES[task]))
+    combo.setToolTip("The network runs on mirrored and turned copies of the image and averages "
+                     "them: more passes give a slightly cleaner result and take proportionally "
+                     "longer")
+    return combo
+
+
+def _passes_text(result: dict[str, Any]) -> str:
+    passes = result.get("passes")
+    return f" ({passes} pass{'es' if passes != 1 else ''})" if passes else ""
+
+
 def _quality_text(value: float | None) -> str:
     if value is None:
         return ""
@@ -201,6 +219,7 @@ class DenoisePanel(QWidget):
         self.strength_slider.setValue(15)
         self.strength_slider.setToolTip("Noise level σ to remove (0–50 on the 0–255 scale)")
         self.strength_label = QLabel(self)
+        self.passes_combo = _passes_combo("denoise", self)
         self.denoise_button = QPushButton("Denoise", self)
         self.result_label = _result_label(
             "Removes noise; by default the strength is estimated from the image.", self)
@@ -209,6 +228,7 @@ class DenoisePanel(QWidget):
         row.addWidget(QLabel("Strength σ", self))
         row.addWidget(self.strength_slider, 1)
         row.addWidget(self.strength_label)
+        row.addWidget(self.passes_combo)
         row.addWidget(self.denoise_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
@@ -223,6 +243,10 @@ class DenoisePanel(QWidget):
         """None for automatic strength, else the chosen σ."""
         return None if self.auto_check.isChecked() else float(self.strength_slider.value())
 
+    @property
+    def passes(self) -> int:
+        return int(self.passes_combo.currentData())
+
     def _on_strength_controls(self, *_args, emit: bool = True) -> None:
         manual = not self.auto_check.isChecked()
         self.strength_slider.setEnabled(manual)
@@ -232,8 +256,8 @@ class DenoisePanel(QWidget):
 
     def show_result(self, result: dict[str, Any]) -> None:
         how = "estimated" if result.get("automatic", True) else "chosen"
-        self.result_label.setText(
-            f"Noise σ = {result['sigma']:.1f} ({how}) · done in {result['seconds']:.2f} s")
+        self.result_label.setText(f"Noise σ = {result['sigma']:.1f} ({how}) · done in "
+                                  f"{result['seconds']:.2f} s{_passes_text(result)}")
 
     def show_message(self, text: str) -> None:
         self.result_label.setText(text)
@@ -263,14 +287,7 @@ class InpaintPanel(QWidget):
         self.redo_button = QPushButton("Redo", self)
         self.load_mask_button = QPushButton("Load mask…", self)
         self.clear_mask_button = QPushButton("Clear mask", self)
-        self.passes_combo = QComboBox(self)
-        for n in PASSES:
-            label = {1: "1 pass (fastest)", PASSES[-1]: f"{n} passes (best)"}.get(n, f"{n} passes")
-            self.passes_combo.addItem(label, n)
-        self.passes_combo.setCurrentIndex(PASSES.index(DEFAULT_PASSES["inpaint"]))
-        self.passes_combo.setToolTip("The network fills mirrored and turned copies of the image "
-                                     "and averages them: more passes give slightly cleaner "
-                                     "fills and take proportionally longer")
+        self.passes_combo = _passes_combo("inpaint", self)
         self.inpaint_button = QPushButton("Inpaint", self)
         self.result_label = _result_label(
             "Paint over what should be removed in the left image (or load a mask: white = "
@@ -324,9 +341,7 @@ class InpaintPanel(QWidget):
         self.redo_button.setEnabled(can_redo)
 
     def show_result(self, result: dict[str, Any]) -> None:
-        passes = result.get("passes")
-        how = f" ({passes} pass{'es' if passes != 1 else ''})" if passes else ""
-        self.result_label.setText(f"Filled in {result['seconds']:.2f} s{how}")
+        self.result_label.setText(f"Filled in {result['seconds']:.2f} s{_passes_text(result)}")
 
     def show_message(self, text: str) -> None:
         self.result_label.setText(text)

@@ -38,7 +38,7 @@ class FakeEngine:
     def decompress(self, data):
         return np.full(self.shape, len(data), np.uint8)
 
-    def denoise(self, pixels, sigma=None, progress=None, cancel=None):
+    def denoise(self, pixels, sigma=None, progress=None, cancel=None, passes=None):
         for i in range(1000):
             if cancel is not None and cancel():
                 raise Cancelled()
@@ -153,7 +153,7 @@ def test_cancel_stops_a_tiled_job(qtbot, controller):
 
 def test_denoise_result(qtbot, qapp):
     class Quick(FakeEngine):
-        def denoise(self, pixels, sigma=None, progress=None, cancel=None):
+        def denoise(self, pixels, sigma=None, progress=None, cancel=None, passes=None):
             progress(1, 1)
             return pixels + 1, 12.5
 

@@ -206,7 +206,15 @@ def test_denoise_with_automatic_strength(qtbot, window, write_image, make_gradie
     assert out.shape == noisy.shape
     assert psnr(clean, out) > psnr(clean, noisy)
     assert "σ" in window.denoise_panel.result_label.text()
+    assert "(1 pass)" in window.denoise_panel.result_label.text()
     assert window.compare_view.right_caption.text() == "Denoised"
+
+    combo = window.denoise_panel.passes_combo
+    combo.setCurrentIndex(combo.findData(2))
+    window.denoise_now()
+    qtbot.waitUntil(lambda: "(2 passes)" in window.denoise_panel.result_label.text(),
+                    timeout=TIMEOUT_MS)
+    assert not np.array_equal(window.result_pixels("denoise"), out)
 
 
 def test_inpaint_with_loaded_mask(qtbot, window, write_image, make_gradient, require_model):
