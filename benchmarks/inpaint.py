@@ -75,10 +75,15 @@ def require(module: str) -> Any:
                          'pip install -e ".[bench]"') from None
 
 
-def aestudio_method(threads: int | None, passes: int = DEFAULT_PASSES["inpaint"]) -> Method:
+def aestudio_methods(threads: int | None, passes: Sequence[int]) -> list[Method]:
+    """One AE Studio row per pass count, all on one engine (one session for the model)."""
     from app.core.engine import Engine
 
     engine = Engine(models_dir=None, threads=threads)
+    return [aestudio_method(engine, threads, p) for p in passes]
+
+
+def aestudio_method(engine, threads: int | None, passes: int) -> Method:
     model = engine.model("inpaint")
     default = passes == DEFAULT_PASSES["inpaint"]
     return Method("aestudio" if default else f"aestudio-p{passes}",
@@ -114,7 +119,7 @@ def opencv_method(name: str, threads: int | None, radius: float) -> Method:
 
 def make_methods(names: Sequence[str], threads: int | None, radius: float,
                  passes: Sequence[int] = (DEFAULT_PASSES["inpaint"],)) -> list[Method]:
-    factories = {"aestudio": lambda: [aestudio_method(threads, p) for p in passes],
+    factories = {"aestudio": lambda: aestudio_methods(threads, passes),
                  **{n: (lambda n=n: [fill_method(n)]) for n in FILLS}}
     return [m for n in names
             for m in (factories[n]() if n in factories else [opencv_method(n, threads, radius)])]
