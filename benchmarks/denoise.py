@@ -4,7 +4,9 @@
 
 Options: ``--sets cbsd68,mcmaster``, ``--sigmas 15,25,50`` (0-255 scale), ``--methods
 aestudio,nlm,cbm3d``, ``--oracle-sigma`` (also AE Studio told the true sigma), ``--also-model
-ID`` (also this installed denoise model, blind; repeatable), ``--limit N``
+ID`` (also this installed denoise model, blind; repeatable), ``--also-passes 4,8`` (also the
+default model blind with that many network passes per tile, averaged over mirrored copies;
+rows ``aestudio-pN``), ``--limit N``
 (first N images of each set), ``--cbm3d-limit N`` (CBM3D on the first N images of each set
 only, default 10; 0 = all), ``--threads N``, ``--data-root DIR``, ``--json PATH``.
 CBM3D and NLM need the bench extra: ``pip install -e ".[bench]"``.
@@ -86,7 +88,7 @@ def to_uint8(x: np.ndarray) -> np.ndarray:
 
 
 def aestudio_methods(threads: int | None, oracle: bool,
-                     also: Sequence[str] = ()) -> list[Method]:
+                     also: Sequence[str] = (), passes: Sequence[int] = ()) -> list[Method]:
     from app.core.engine import Engine
 
     engine = Engine(models_dir=None, threads=threads)
@@ -103,6 +105,10 @@ def aestudio_methods(threads: int | None, oracle: bool,
         methods.append(Method("aestudio-oracle", f"AE Studio ({model.id}, true sigma)",
                               lambda x, s: engine.denoise(x, sigma=float(s)),
                               {**settings(model), "sigma": "true"}))
+    for n in passes:
+        methods.append(Method(f"aestudio-p{n}", f"AE Studio ({model.id}, blind, {n} passes)",
+                              lambda x, s, n=n: engine.denoise(x, passes=n),
+                              {**settings(model), "sigma": "estimated", "passes": n}))
     for model_id in also:
         other = engine.model("denoise", model_id)
         methods.append(Method(f"aestudio:{other.id}", f"AE Studio ({other.id}, blind)",
@@ -147,11 +153,12 @@ def cbm3d_method(threads: int | None, limit: int | None) -> Method:
 
 
 def make_methods(names: Sequence[str], oracle: bool, threads: int | None,
-                 cbm3d_limit: int | None, also: Sequence[str] = ()) -> list[Method]:
+                 cbm3d_limit: int | None, also: Sequence[str] = (),
+                 passes: Sequence[int] = ()) -> list[Method]:
     methods: list[Method] = []
     for name in names:
         if name == "aestudio":
-            methods += aestudio_methods(threads, oracle, also)
+            methods += aestudio_methods(threads, oracle, also, passes)
         elif name == "nlm":
             methods.append(nlm_method(threads))
         elif name == "cbm3d":
@@ -286,6 +293,15 @@ def _sigmas(text: str) -> tuple[int, ...]:
     return values
 
 
+def _passes(text: str) -> tuple[int, ...]:
+    from app.core.self_ensemble import check_passes
+
+    try:
+        return tuple(dict.fromkeys(check_passes(int(n)) for n in text.split(",") if n.strip()))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT,
@@ -298,6 +314,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--also-model", action="append", default=[], metavar="ID",
                     help="also run this installed denoise model blind (repeatable), e.g. to "
                          "compare a model with its int8 copy in one run")
+    ap.add_argument("--also-passes", type=_passes, default=(), metavar="N[,N]",
+                    help="also run the default model blind with N network passes per tile "
+                         "(1, 2, 4 or 8), one row each")
     ap.add_argument("--limit", type=int, default=None, help="first N images of each set")
     ap.add_argument("--cbm3d-limit", type=int, default=CBM3D_LIMIT,
                     help="CBM3D on the first N images of each set only (0 = all)")
@@ -334,7 +353,7 @@ def merge_previous(results: dict[str, dict[str, Any]], path: Path) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     methods = make_methods(args.methods, args.oracle_sigma, args.threads,
-                           args.cbm3d_limit or None, args.also_model)
+                           args.cbm3d_limit or None, args.also_model, args.also_passes)
     results: dict[str, dict[str, Any]] = {}
     datasets: dict[str, Any] = {}
     warmed: set[str] = set()

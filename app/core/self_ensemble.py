@@ -21,7 +21,7 @@ PASSES = (1, 2, 4, 8)
 # Passes per task when the caller names none. Inpainting averages four mirrored copies:
 # +0.07 dB for inpaint-unet-v8 on Kodak's masks (8 passes: +0.07 too), for 4x the time of the
 # tiles that hold holes (app/core/restore.py runs no other tile). Denoising stays at one pass,
-# which keeps it 50x faster than CBM3D (4 passes: +0.12-0.15 dB on CBSD68, 3.2x the time).
+# which keeps it 50x faster than CBM3D (4 passes: +0.12-0.15 dB on CBSD68, about 3x the time).
 DEFAULT_PASSES = {"denoise": 1, "inpaint": 4}
 
 # (mirror up-down, mirror left-right, transpose) for each copy, in the order they are added.

@@ -36,12 +36,15 @@ def test_denoise_benchmark_reports_psnr_ssim_and_time(tiny_default_models, tmp_p
         Image.fromarray(_photo(i)).save(root / "cbsd68" / f"{i}.png")
     out = tmp_path / "denoise.json"
     rc = denoise_bench.main(["--data-root", str(root), "--sets", "cbsd68", "--sigmas", "25",
-                             "--methods", "aestudio", "--json", str(out)])
+                             "--methods", "aestudio", "--also-passes", "2", "--json", str(out)])
     assert rc == 0
-    cell = json.loads(out.read_text())["results"]["cbsd68"]["25"]
+    report = json.loads(out.read_text())
+    cell = report["results"]["cbsd68"]["25"]
     ae, noisy = cell["aestudio"], cell["noisy"]
     assert ae["images"] == 2 and ae["seconds"] > 0 and 0 < ae["ssim"] <= 1
     assert ae["psnr"] > noisy["psnr"]  # even a two-step model removes some noise
+    assert report["methods"]["aestudio-p2"]["settings"]["passes"] == 2
+    assert cell["aestudio-p2"]["images"] == 2 and cell["aestudio-p2"]["psnr"] != ae["psnr"]
 
 
 def test_inpaint_benchmark_reports_whole_and_hole_psnr(tiny_default_models, tmp_path):
