@@ -50,6 +50,7 @@ sys.path.insert(0, str(REPO))
 
 from app.core.metrics import psnr, ssim
 from benchmarks.codec import _finite, environment, load_images
+from benchmarks.inpaint import pass_counts
 
 DEFAULT_DATA_ROOT = REPO.parent / "shared" / "data"
 RESULTS = REPO / "benchmarks" / "results"
@@ -293,15 +294,6 @@ def _sigmas(text: str) -> tuple[int, ...]:
     return values
 
 
-def _passes(text: str) -> tuple[int, ...]:
-    from app.core.self_ensemble import check_passes
-
-    try:
-        return tuple(dict.fromkeys(check_passes(int(n)) for n in text.split(",") if n.strip()))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT,
@@ -314,7 +306,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--also-model", action="append", default=[], metavar="ID",
                     help="also run this installed denoise model blind (repeatable), e.g. to "
                          "compare a model with its int8 copy in one run")
-    ap.add_argument("--also-passes", type=_passes, default=(), metavar="N[,N]",
+    ap.add_argument("--also-passes", type=pass_counts, default=(), metavar="N[,N]",
                     help="also run the default model blind with N network passes per tile "
                          "(1, 2, 4 or 8), one row each")
     ap.add_argument("--limit", type=int, default=None, help="first N images of each set")

@@ -189,7 +189,8 @@ def _methods(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _passes(text: str) -> tuple[int, ...]:
+def pass_counts(text: str) -> tuple[int, ...]:
+    """``--passes 4,1``: the distinct pass counts named, in order (argparse type)."""
     try:
         counts = tuple(dict.fromkeys(check_passes(int(n)) for n in text.split(",") if n.strip()))
     except ValueError as exc:
@@ -206,7 +207,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                     help="folder of masks named like the images (white = hole)")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N images")
     ap.add_argument("--methods", type=_methods, default=ALL_METHODS)
-    ap.add_argument("--passes", type=_passes, default=tuple(dict.fromkeys(
+    ap.add_argument("--passes", type=pass_counts, default=tuple(dict.fromkeys(
                     (DEFAULT_PASSES["inpaint"], 1))),
                     help="AE Studio's network passes per tile, one row per count (default: "
                          "the app's default count, then 1)")

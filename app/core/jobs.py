@@ -13,7 +13,7 @@ from .atomic_write import atomic_write_bytes
 from .engine import Engine
 from .imageio import load_image, save_image
 from .metrics import bits_per_pixel, psnr
-from .self_ensemble import DEFAULT_PASSES
+from .self_ensemble import resolve_passes
 
 MAX_AEI_BYTES = 1 << 30
 
@@ -102,7 +102,7 @@ def run(job: Job, engine: Engine, progress: Callable[[int, int], None] | None = 
         n = save_image(pixels, out, overwrite=job.force)
     elif job.task in ("denoise", "inpaint"):
         img = load_image(job.input)
-        extra["passes"] = DEFAULT_PASSES[job.task] if job.passes is None else job.passes
+        extra["passes"] = resolve_passes(job.task, job.passes)
         if job.task == "denoise":
             pixels, sigma = engine.denoise(img.pixels, job.sigma, progress, cancel, job.model,
                                            job.passes)

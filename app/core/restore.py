@@ -10,7 +10,7 @@ from .hole_fill import prefill
 from .imageio import from_rgb, to_rgb
 from .noise_level import estimate_sigma
 from .registry import Model
-from .self_ensemble import DEFAULT_PASSES, check_passes, self_ensemble
+from .self_ensemble import resolve_passes, self_ensemble
 from .sessions import SessionPool
 from .tiling import run_tiled_source
 
@@ -29,10 +29,6 @@ def _to_uint8(rows: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(rows * 255.0), 0, 255).astype(np.uint8)
 
 
-def _passes(task: str, passes: int | None) -> int:
-    return DEFAULT_PASSES[task] if passes is None else check_passes(passes)
-
-
 def denoise(sessions: SessionPool, model: Model, pixels: np.ndarray, sigma: float | None = None,
             progress: Progress = None, cancel: Cancel = None,
             passes: int | None = None) -> tuple[np.ndarray, float]:
@@ -40,9 +36,9 @@ def denoise(sessions: SessionPool, model: Model, pixels: np.ndarray, sigma: floa
 
     Tiles are converted to float one at a time and finished rows go straight back to 8 bits,
     so a 48-megapixel photo needs well under 1.5 GB. ``passes``: network passes per tile,
-    averaged (``app.core.self_ensemble``; None: ``DEFAULT_PASSES``).
+    averaged (``app.core.self_ensemble``; None: the task's default).
     """
-    passes = _passes("denoise", passes)
+    passes = resolve_passes("denoise", passes)
     rgb, alpha = to_rgb(pixels)
     grey = pixels.ndim == 2 or pixels.shape[2] == 1
     if sigma is None:
@@ -76,7 +72,7 @@ def inpaint(sessions: SessionPool, model: Model, pixels: np.ndarray, mask: np.nd
     Only tiles that hold a hole go through the network (``passes`` times, averaged): removing
     one object from a 12-megapixel photo runs the tiles around it, not the whole photo.
     """
-    passes = _passes("inpaint", passes)
+    passes = resolve_passes("inpaint", passes)
     if mask.shape[:2] != pixels.shape[:2]:
         raise ValueError(f"mask size {mask.shape[1]}x{mask.shape[0]} does not match the image "
                          f"({pixels.shape[1]}x{pixels.shape[0]})")

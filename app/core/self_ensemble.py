@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["DEFAULT_PASSES", "PASSES", "check_passes", "self_ensemble"]
+__all__ = ["DEFAULT_PASSES", "PASSES", "check_passes", "resolve_passes", "self_ensemble"]
 
 PASSES = (1, 2, 4, 8)
 
@@ -37,6 +37,11 @@ def check_passes(passes: int) -> int:
     if passes not in PASSES:
         raise ValueError(f"passes must be one of {', '.join(map(str, PASSES))}, not {passes!r}")
     return int(passes)
+
+
+def resolve_passes(task: str, passes: int | None) -> int:
+    """The passes a ``task`` runs with: ``passes``, checked, or the task's default for None."""
+    return DEFAULT_PASSES[task] if passes is None else check_passes(passes)
 
 
 def _forward(x: np.ndarray, flip_y: bool, flip_x: bool, transpose: bool) -> np.ndarray:
