@@ -33,6 +33,10 @@ class TrainConfig:
     bf16: bool = False  # bf16 autocast: 9x slower on a CPU without AVX-512 BF16 (docs/training.md)
     compile: bool = False  # torch.compile the training step: 1.4x on the codec here
     checkpoint_every: int = 200
+    # Keep a copy of the weights every this many steps in runs/<name>/snapshots/ (0: none),
+    # at most snapshots_kept of them: the late checkpoints that `training average` takes.
+    snapshot_every: int = 0
+    snapshots_kept: int = 8
     log_every: int = 50
     title: str = ""
     init: str = ""  # a models/<id> folder or .safetensors file to start from

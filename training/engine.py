@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -40,6 +41,20 @@ def save_checkpoint(path: Path, model, optim, state: dict) -> None:
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp_w),
               metadata=meta)
     tmp_w.replace(weights)
+
+
+def keep_snapshot(run: Path, step: int, kept: int) -> Path:
+    """Copy the run's current ``weights.safetensors`` to ``snapshots/weights-<step>.safetensors``
+    and delete all but the newest ``kept`` snapshots (names sort by step)."""
+    folder = run / "snapshots"
+    folder.mkdir(exist_ok=True)
+    dest = folder / f"weights-{step:08d}.safetensors"
+    tmp = dest.with_suffix(".tmp")
+    shutil.copyfile(run / "weights.safetensors", tmp)
+    tmp.replace(dest)
+    for old in sorted(folder.glob("weights-*.safetensors"))[:-kept]:
+        old.unlink()
+    return dest
 
 
 def init_source(init: str | Path) -> tuple[Path, dict]:
@@ -162,6 +177,10 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
             sums, t_log = {}, now
         if state["step"] % cfg.checkpoint_every == 0:
             save_checkpoint(ckpt, model, optim, state)
+        if cfg.snapshot_every and state["step"] % cfg.snapshot_every == 0:
+            if state["step"] % cfg.checkpoint_every:
+                save_checkpoint(ckpt, model, optim, state)
+            keep_snapshot(out, state["step"], cfg.snapshots_kept)
     save_checkpoint(ckpt, model, optim, state)
     print(f"done {cfg.name}: {state['step']} steps, {state['elapsed'] / 60:.1f} min", flush=True)
     return ckpt

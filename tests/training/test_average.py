@@ -73,3 +73,27 @@ def test_export_of_averaged_weights_records_the_steps(tiny_models, tmp_path):
     record = json.loads((out / "manifest.json").read_text())["params"]["training"]
     assert record["averaged_steps"] == [1, int(meta["step"])]
     assert record["steps"] == int(meta["step"])
+
+
+def test_a_run_keeps_its_newest_snapshots_for_averaging(tiny_models, tmp_path):
+    from safetensors import safe_open
+
+    from training.average import average_weights
+    from training.config import DataSource, TrainConfig
+    from training.engine import train
+
+    cfg = TrainConfig(name="tiny-snap", task="codec", arch="mean_scale_hyperprior",
+                      arch_args={"N": 8, "M": 12, "lambdas": [0.005, 0.02]},
+                      data=[DataSource(str(tiny_models.parent / "photos"))], patch=64, batch=2,
+                      steps=5, threads=1, snapshot_every=2, snapshots_kept=2)
+    train(cfg, root=tmp_path)
+    snaps = sorted((tmp_path / "tiny-snap" / "snapshots").glob("*.safetensors"))
+    assert [p.name for p in snaps] == ["weights-00000002.safetensors",
+                                       "weights-00000004.safetensors"]
+    for p, step in zip(snaps, ("2", "4")):
+        with safe_open(str(p), framework="pt") as f:
+            assert f.metadata()["step"] == step
+    assert not list((tmp_path / "tiny-snap" / "snapshots").glob("*.tmp"))
+    avg = average_weights(snaps, tmp_path / "avg.safetensors")
+    with safe_open(str(avg), framework="pt") as f:
+        assert f.metadata()["averaged_steps"] == "2,4"
