@@ -119,6 +119,8 @@ def learning_rate(cfg: TrainConfig, step: int, elapsed_s: float) -> float:
 
 
 def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") -> Path:
+    if cfg.snapshot_every and cfg.snapshots_kept < 1:
+        raise ValueError("snapshots_kept must be at least 1 when snapshot_every is set")
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     out = run_dir(cfg, root)

@@ -97,3 +97,6 @@ def test_a_run_keeps_its_newest_snapshots_for_averaging(tiny_models, tmp_path):
     avg = average_weights(snaps, tmp_path / "avg.safetensors")
     with safe_open(str(avg), framework="pt") as f:
         assert f.metadata()["averaged_steps"] == "2,4"
+    cfg.snapshots_kept = 0
+    with pytest.raises(ValueError, match="snapshots_kept"):
+        train(cfg, root=tmp_path / "none")
