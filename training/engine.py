@@ -177,11 +177,10 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
                   f"{cfg.log_every / (now - t_log):.2f} it/s elapsed={state['elapsed'] / 60:.1f}m",
                   flush=True)
             sums, t_log = {}, now
-        if state["step"] % cfg.checkpoint_every == 0:
+        snapshot = cfg.snapshot_every and state["step"] % cfg.snapshot_every == 0
+        if snapshot or state["step"] % cfg.checkpoint_every == 0:
             save_checkpoint(ckpt, model, optim, state)
-        if cfg.snapshot_every and state["step"] % cfg.snapshot_every == 0:
-            if state["step"] % cfg.checkpoint_every:
-                save_checkpoint(ckpt, model, optim, state)
+        if snapshot:  # a copy of the weights file the checkpoint just wrote
             keep_snapshot(out, state["step"], cfg.snapshots_kept)
     save_checkpoint(ckpt, model, optim, state)
     print(f"done {cfg.name}: {state['step']} steps, {state['elapsed'] / 60:.1f} min", flush=True)
