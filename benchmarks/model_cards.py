@@ -80,7 +80,7 @@ def inpaint_results(r: dict) -> list[str]:
 
 LIMITS = {
     "codec": "Far from converged (published hyperprior models train for millions of GPU steps); "
-             "its rate-distortion is about level with JPEG and well below WebP for now: see "
+             "its rate-distortion is ahead of JPEG but still below WebP and AVIF: see "
              "`benchmarks/codec.py`. "
              "Files it writes stay decodable: a retrained codec ships under a new model id.",
     "denoise": "Trained for Gaussian noise only (sigma 0-55); published CBSD68 sigma=25 "
@@ -115,6 +115,9 @@ def recipe_lines(m: Manifest, facts: dict) -> list[str]:
     if averaged:
         lines.append(f"- shipped weights: the mean of {len(averaged)} checkpoints of this run, "
                      f"from step {averaged[0]} to {averaged[-1]} (`python -m training average`)")
+    if cfg.get("bf16"):
+        lines.append("- bf16 autocast in training (convolutions in bf16; likelihoods, rate and "
+                     "distortion in fp32); the exported ONNX model is fp32")
     loss = cfg.get("task_args", {}).get("loss")
     if loss:
         lines.append(f"- loss: {LOSSES.get(loss, loss)}")

@@ -31,10 +31,26 @@ VARIANTS = {
     "channels_last": (True, False, False, 128, 8, 2),
     "bf16": (True, True, False, 128, 8, 2),
     "compile": (True, False, True, 128, 8, 2),
+    "bf16_compile": (True, True, True, 128, 8, 2),
     "patch192": (True, False, False, 192, 4, 2),  # crops must be multiples of 64
     "patch256": (True, False, False, 256, 2, 2),
     "threads1": (True, False, False, 128, 8, 1),
 }
+
+
+def cpu_info() -> dict:
+    """CPU model and the bf16 instructions it has: whether bf16 autocast pays depends on them,
+    and the machines this project runs on change from session to session."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {"cpu": platform.processor(), "bf16_instructions": []}
+    model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines()
+                  if ln.startswith("model name")), platform.processor())
+    flags = next((ln.split(":", 1)[1].split() for ln in text.splitlines()
+                  if ln.startswith("flags")), [])
+    return {"cpu": model, "bf16_instructions": sorted(f for f in flags
+                                                      if f in ("avx512_bf16", "amx_bf16"))}
 
 
 def time_variant(config: str, name: str, steps: int, warmup: int) -> dict:
@@ -89,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
     rows, load = [], os.getloadavg()[0]
+    cpu = cpu_info()
+    print(f"{cpu['cpu']}; bf16 instructions: {', '.join(cpu['bf16_instructions']) or 'none'}")
     print(f"{'variant':<14} {'patch':>5} {'thr':>3} {'s/step':>7} {'Mpix/s':>7} {'vs base':>8}")
     for name in names:
         row = time_variant(args.config, name, args.steps, args.warmup)
@@ -98,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<14} {row['patch']:>5} {row['threads']:>3} {row['s_per_step']:>7.3f} "
               f"{row['pixels_per_s'] / 1e6:>7.3f} {rel:>8}", flush=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    info = {"machine": platform.platform(), "cpus": os.cpu_count(),
+    info = {"machine": platform.platform(), **cpu, "cpus": os.cpu_count(),
             "load_before": load, "rows": rows}
     args.json.write_text(json.dumps(info, indent=2) + "\n")
     print(f"wrote {args.json}")

@@ -30,11 +30,14 @@ class TrainConfig:
     warmup_steps: int = 0  # linear learning-rate warm-up (a fresh Adam on trained weights)
     seed: int = 0
     threads: int = 2
-    bf16: bool = False  # bf16 autocast: 9x slower on a CPU without AVX-512 BF16 (docs/training.md)
+    # bf16 autocast: 2.6x faster on a CPU with AMX, 9x slower on one without AVX-512 BF16
+    # (docs/training.md)
+    bf16: bool = False
     compile: bool = False  # torch.compile the training step: 1.4x on the codec here
     checkpoint_every: int = 200
-    # Keep a copy of the weights every this many steps in runs/<name>/snapshots/ (0: none),
-    # at most snapshots_kept of them: the late checkpoints that `training average` takes.
+    # Keep a copy of the weights every this many steps, and of the final weights, in
+    # runs/<name>/snapshots/ (0: none), at most snapshots_kept of them: the late checkpoints
+    # that `training average` takes.
     snapshot_every: int = 0
     snapshots_kept: int = 8
     log_every: int = 50

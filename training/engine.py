@@ -183,5 +183,7 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
         if snapshot:  # a copy of the weights file the checkpoint just wrote
             keep_snapshot(out, state["step"], cfg.snapshots_kept)
     save_checkpoint(ckpt, model, optim, state)
+    if cfg.snapshot_every:  # the final weights belong to the late ones that get averaged
+        keep_snapshot(out, state["step"], cfg.snapshots_kept)
     print(f"done {cfg.name}: {state['step']} steps, {state['elapsed'] / 60:.1f} min", flush=True)
     return ckpt

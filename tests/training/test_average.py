@@ -88,15 +88,16 @@ def test_a_run_keeps_its_newest_snapshots_for_averaging(tiny_models, tmp_path):
                       steps=5, threads=1, snapshot_every=2, snapshots_kept=2)
     train(cfg, root=tmp_path)
     snaps = sorted((tmp_path / "tiny-snap" / "snapshots").glob("*.safetensors"))
-    assert [p.name for p in snaps] == ["weights-00000002.safetensors",
-                                       "weights-00000004.safetensors"]
-    for p, step in zip(snaps, ("2", "4")):
+    # every second step, then the run's final weights (step 5), the newest two kept
+    assert [p.name for p in snaps] == ["weights-00000004.safetensors",
+                                       "weights-00000005.safetensors"]
+    for p, step in zip(snaps, ("4", "5")):
         with safe_open(str(p), framework="pt") as f:
             assert f.metadata()["step"] == step
     assert not list((tmp_path / "tiny-snap" / "snapshots").glob("*.tmp"))
     avg = average_weights(snaps, tmp_path / "avg.safetensors")
     with safe_open(str(avg), framework="pt") as f:
-        assert f.metadata()["averaged_steps"] == "2,4"
+        assert f.metadata()["averaged_steps"] == "4,5"
     cfg.snapshots_kept = 0
     with pytest.raises(ValueError, match="snapshots_kept"):
         train(cfg, root=tmp_path / "none")
