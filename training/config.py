@@ -30,7 +30,7 @@ class TrainConfig:
     warmup_steps: int = 0  # linear learning-rate warm-up (a fresh Adam on trained weights)
     seed: int = 0
     threads: int = 2
-    # bf16 autocast: 2.6x faster on a CPU with AMX, 9x slower on one without AVX-512 BF16
+    # bf16 autocast: about 2.5x faster on a CPU with AMX, 9x slower on one without AVX-512 BF16
     # (docs/training.md)
     bf16: bool = False
     compile: bool = False  # torch.compile the training step: 1.4x on the codec here
