@@ -116,8 +116,8 @@ def recipe_lines(m: Manifest, facts: dict) -> list[str]:
         lines.append(f"- shipped weights: the mean of {len(averaged)} checkpoints of this run, "
                      f"from step {averaged[0]} to {averaged[-1]} (`python -m training average`)")
     if cfg.get("bf16"):
-        lines.append("- bf16 autocast in training (convolutions in bf16; likelihoods, rate and "
-                     "distortion in fp32); the exported ONNX model is fp32")
+        lines.append("- bf16 autocast in training (the network's layers in bf16, every task's "
+                     "loss in fp32); the exported ONNX model is fp32")
     loss = cfg.get("task_args", {}).get("loss")
     if loss:
         lines.append(f"- loss: {LOSSES.get(loss, loss)}")
