@@ -118,6 +118,11 @@ def recipe_lines(m: Manifest, facts: dict) -> list[str]:
     if cfg.get("bf16"):
         lines.append("- bf16 autocast in training (the network's layers in bf16, every task's "
                      "loss in fp32); the exported ONNX model is fp32")
+    if m.params.get("context") == "checkerboard-v1":
+        lines.append("- entropy model: the mean-scale hyperprior plus a checkerboard context "
+                     "(He et al. 2021): half the latent is decoded first, the other half with "
+                     "parameters that also see it; both passes in exact fixed point "
+                     "(`docs/format.md`)")
     loss = cfg.get("task_args", {}).get("loss")
     if loss:
         lines.append(f"- loss: {LOSSES.get(loss, loss)}")

@@ -94,6 +94,40 @@ def tiny_harmonic_models(tiny_models) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_checkerboard_models(tiny_models) -> Path:
+    """A folder with a tiny checkerboard codec started from the tiny hyperprior codec (its
+    context layers trained two steps, fast enough to matter), one exported right at its start
+    (a zero residual: the hyperprior's parameters) and that hyperprior from the same weights."""
+    from safetensors.torch import save_file
+
+    from training.config import DataSource, TrainConfig
+    from training.engine import build_model, load_weights, train
+    from training.export import export_model
+
+    root = tiny_models.parent
+    out = root / "checkerboard-models"
+    common = dict(task="codec", arch="checkerboard_hyperprior",
+                  arch_args={"N": 8, "M": 12, "lambdas": [0.005, 0.02, 0.08]},
+                  data=[DataSource(str(root / "photos"))], patch=64, batch=2, steps=2,
+                  threads=1, init=str(tiny_models / "tiny-codec"))
+    cfg = TrainConfig(name="tiny-checkerboard", lr_scale={"context.": 300,
+                                                          "entropy_parameters.": 300}, **common)
+    train(cfg, root=root / "runs")
+    export_model(cfg, runs=str(root / "runs"), models=str(out))
+    # the parent as shipped (fp16 weights), and the checkerboard started from those weights
+    meta = {"step": "0", "elapsed_s": "0"}
+    for name, arch in (("tiny-codec-shipped", "mean_scale_hyperprior"),
+                       ("tiny-checkerboard-start", "checkerboard_hyperprior")):
+        start = TrainConfig(name=name, **{**common, "arch": arch})
+        model = build_model(start)
+        load_weights(model, tiny_models / "tiny-codec" / "weights.safetensors")
+        weights = root / "runs" / f"{name}.safetensors"
+        save_file(dict(model.state_dict()), str(weights), metadata=meta)
+        export_model(start, weights=str(weights), models=str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
 def tiny_engine(tiny_models):
     from app.core.engine import Engine
 

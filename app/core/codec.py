@@ -14,6 +14,7 @@ from PIL import Image
 from app.spec import bitstream as bsf
 
 from . import entropy
+from .checkerboard import VERSION as CHECKERBOARD, FixedCheckerboard, anchor_mask
 from .hyper_fixed import VERSION as FIXED_HYPER, FixedHyperSynthesis, HyperTablesError
 from .imageio import _DECODE_ERRORS, PixelLimitError, from_rgb, max_pixels_limit, to_rgb
 from .registry import Model, ModelError, ModelIntegrityError
@@ -76,6 +77,20 @@ class Codec:
                 self.hyper_fixed = FixedHyperSynthesis(self.tables.hyper_fixed)
             except HyperTablesError as exc:
                 raise ModelIntegrityError(f"model {model.id!r}: {exc}") from None
+        # A checkerboard context (two coding passes) in fixed point, for models exported with it.
+        self.context: FixedCheckerboard | None = None
+        context = model.manifest.params.get("context")
+        if context is not None:
+            if context != CHECKERBOARD:
+                raise ModelError(f"model {model.id!r} uses the latent context {context!r}, "
+                                 f"which this version of AE Studio cannot run")
+            if self.hyper_fixed is None or self.tables.context_fixed is None:
+                raise ModelIntegrityError(f"model {model.id!r}: tables.npz lacks the "
+                                          f"fixed-point context its manifest names")
+            try:
+                self.context = FixedCheckerboard(self.tables.context_fixed, self.hyper_fixed)
+            except HyperTablesError as exc:
+                raise ModelIntegrityError(f"model {model.id!r}: {exc}") from None
 
     # -- encoding ---------------------------------------------------------------------------
     def analyse(self, pixels: np.ndarray) -> Analysis:
@@ -101,11 +116,13 @@ class Codec:
         (z,) = self.sessions.run(self.model, "hyper_analysis", y=y)
         med = self.tables.z_medians[None, :, None, None]
         z_sym = np.round(z - med)
-        means, scale_idx = self._hyper(z_sym)
-        y_sym = np.round(y - means)
         z_idx = np.broadcast_to(np.arange(z.shape[1])[None, :, None, None], z.shape)
         z_stream, z_esc = entropy.encode(z_sym, z_idx, self.tables.z)
-        y_stream, y_esc = entropy.encode(y_sym, scale_idx, self.tables.y)
+        if self.context is None:
+            means, scale_idx = self._hyper(z_sym)
+            y_stream, y_esc = entropy.encode(np.round(y - means), scale_idx, self.tables.y)
+        else:
+            y_stream, y_esc = self._encode_two_passes(y, z_sym)
         chunks = {"ZSTR": z_stream, "ZESC": z_esc, "YSTR": y_stream, "YESC": y_esc}
         flags = bsf.FLAG_GREY if a.channels == 1 else 0
         if a.alpha is not None:
@@ -151,9 +168,35 @@ class Codec:
         _, (zc, zh, zw) = bs.latent_shapes
         z_idx = np.broadcast_to(np.arange(zc)[None, :, None, None], (1, zc, zh, zw))
         z_sym = entropy.decode(bs.chunks["ZSTR"], bs.chunks["ZESC"], z_idx, self.tables.z)
+        if self.context is not None:
+            return Symbols(z_sym, *self._decode_two_passes(bs, z_sym))
         means, scale_idx = self._hyper(z_sym)
         y_sym = entropy.decode(bs.chunks["YSTR"], bs.chunks["YESC"], scale_idx, self.tables.y)
         return Symbols(z_sym, means, scale_idx, y_sym)
+
+    # -- checkerboard context: anchors first, then the rest, in one stream --------------------
+    def _encode_two_passes(self, y: np.ndarray, z_sym: np.ndarray) -> tuple[bytes, bytes]:
+        p = self.context.hyper_params(z_sym)
+        means, index = self.context.first_pass(p)
+        self.context.second_pass(p, np.round(y - means), means, index)
+        y_sym = np.round(y - means)
+        a = anchor_mask(*y.shape[2:])
+        return entropy.encode_passes([(y_sym[..., a], index[..., a]),
+                                      (y_sym[..., ~a], index[..., ~a])], self.tables.y)
+
+    def _decode_two_passes(self, bs: bsf.Bitstream, z_sym: np.ndarray):
+        """(means, scale indexes, latent symbols) of a two-pass file."""
+        p = self.context.hyper_params(z_sym)
+        means, index = self.context.first_pass(p)
+        a = anchor_mask(*index.shape[2:])
+        decoder = entropy.StreamDecoder(bs.chunks["YSTR"], bs.chunks["YESC"], index.size,
+                                        self.tables.y)
+        y_sym = np.zeros(index.shape, np.int64)
+        y_sym[..., a] = decoder.decode(index[..., a])
+        self.context.second_pass(p, y_sym, means, index)
+        y_sym[..., ~a] = decoder.decode(index[..., ~a])
+        decoder.finish()
+        return means, index, y_sym
 
     def decode(self, data: bytes | bsf.Bitstream) -> np.ndarray:
         bs = data if isinstance(data, bsf.Bitstream) else bsf.unpack(data)

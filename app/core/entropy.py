@@ -46,60 +46,89 @@ def encode(symbols: np.ndarray, indexes: np.ndarray, tables: TableSet) -> tuple[
 
     Returns (range-coded stream, zlib-compressed escapes).
     """
-    sym = np.asarray(symbols, np.int64).ravel()
-    idx = np.asarray(indexes, np.int64).ravel()
-    order = np.argsort(idx, kind="stable")
-    bounds = np.searchsorted(idx[order], np.arange(len(tables) + 1))
+    return encode_passes([(symbols, indexes)], tables)
+
+
+def encode_passes(passes: list[tuple[np.ndarray, np.ndarray]], tables: TableSet
+                  ) -> tuple[bytes, bytes]:
+    """Code several (symbols, indexes) passes one after the other into one stream, for a
+    decoder that learns each pass's indexes only after decoding the passes before it."""
     encoder = constriction.stream.queue.RangeEncoder()
     escapes = []
-    for i in range(len(tables)):
-        pos = order[bounds[i]:bounds[i + 1]]
-        if len(pos) == 0:
-            continue
-        v = sym[pos] + tables.half[i]
-        esc = (v < 0) | (v >= tables.lengths[i] - 1)
-        if esc.any():
-            escapes.append(sym[pos][esc])
-            v[esc] = tables.lengths[i] - 1
-        encoder.encode(v.astype(np.int32), tables.model(i))
+    for symbols, indexes in passes:
+        sym = np.asarray(symbols, np.int64).ravel()
+        idx = np.asarray(indexes, np.int64).ravel()
+        order = np.argsort(idx, kind="stable")
+        bounds = np.searchsorted(idx[order], np.arange(len(tables) + 1))
+        for i in range(len(tables)):
+            pos = order[bounds[i]:bounds[i + 1]]
+            if len(pos) == 0:
+                continue
+            v = sym[pos] + tables.half[i]
+            esc = (v < 0) | (v >= tables.lengths[i] - 1)
+            if esc.any():
+                escapes.append(sym[pos][esc])
+                v[esc] = tables.lengths[i] - 1
+            encoder.encode(v.astype(np.int32), tables.model(i))
     esc_arr = np.concatenate(escapes).astype("<i4") if escapes else np.zeros(0, "<i4")
     return encoder.get_compressed().astype("<u4").tobytes(), zlib.compress(esc_arr.tobytes(), 9)
 
 
 def decode(stream: bytes, escapes: bytes, indexes: np.ndarray, tables: TableSet) -> np.ndarray:
     """Inverse of :func:`encode`; returns int64 symbols with the shape of ``indexes``."""
-    if len(stream) % 4:
-        raise CorruptFileError("entropy stream length is not a multiple of 4")
-    idx = np.asarray(indexes, np.int64).ravel()
-    if idx.size and (idx.min() < 0 or idx.max() >= len(tables)):
-        raise CorruptFileError("table index out of range")
-    esc = _read_escapes(escapes, idx.size)
-    order = np.argsort(idx, kind="stable")
-    bounds = np.searchsorted(idx[order], np.arange(len(tables) + 1))
-    decoder = constriction.stream.queue.RangeDecoder(np.frombuffer(stream, "<u4").copy())
-    out = np.empty(idx.size, np.int64)
-    used = 0
-    for i in range(len(tables)):
-        pos = order[bounds[i]:bounds[i + 1]]
-        if len(pos) == 0:
-            continue
-        try:
-            v = np.asarray(decoder.decode(tables.model(i), len(pos)), np.int64)
-        except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:
-            # constriction refuses data that no encoder could have produced with this model
-            raise CorruptFileError("entropy stream is damaged (invalid for its model)") from exc
-        escaped = v == tables.lengths[i] - 1
-        vals = v - tables.half[i]
-        n_esc = int(escaped.sum())
-        if n_esc:
-            if used + n_esc > len(esc):
-                raise CorruptFileError("escape list is shorter than the stream needs")
-            vals[escaped] = esc[used:used + n_esc]
-            used += n_esc
-        out[pos] = vals
-    if used != len(esc):
-        raise CorruptFileError("escape list does not match the stream")
-    return out.reshape(np.shape(indexes))
+    decoder = StreamDecoder(stream, escapes, int(np.size(indexes)), tables)
+    out = decoder.decode(indexes)
+    decoder.finish()
+    return out
+
+
+class StreamDecoder:
+    """Inverse of :func:`encode_passes`: :meth:`decode` once per pass, then :meth:`finish`.
+
+    ``n_symbols`` (all passes together) bounds the escape list a damaged file may inflate."""
+
+    def __init__(self, stream: bytes, escapes: bytes, n_symbols: int, tables: TableSet):
+        if len(stream) % 4:
+            raise CorruptFileError("entropy stream length is not a multiple of 4")
+        self.tables = tables
+        self.escapes = _read_escapes(escapes, n_symbols)
+        self.used = 0
+        self.decoder = constriction.stream.queue.RangeDecoder(
+            np.frombuffer(stream, "<u4").copy())
+
+    def decode(self, indexes: np.ndarray) -> np.ndarray:
+        """The next pass: int64 symbols with the shape of ``indexes``."""
+        tables = self.tables
+        idx = np.asarray(indexes, np.int64).ravel()
+        if idx.size and (idx.min() < 0 or idx.max() >= len(tables)):
+            raise CorruptFileError("table index out of range")
+        order = np.argsort(idx, kind="stable")
+        bounds = np.searchsorted(idx[order], np.arange(len(tables) + 1))
+        out = np.empty(idx.size, np.int64)
+        for i in range(len(tables)):
+            pos = order[bounds[i]:bounds[i + 1]]
+            if len(pos) == 0:
+                continue
+            try:
+                v = np.asarray(self.decoder.decode(tables.model(i), len(pos)), np.int64)
+            except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:
+                # constriction refuses data that no encoder could have produced with this model
+                raise CorruptFileError("entropy stream is damaged (invalid for its model)") \
+                    from exc
+            escaped = v == tables.lengths[i] - 1
+            vals = v - tables.half[i]
+            n_esc = int(escaped.sum())
+            if n_esc:
+                if self.used + n_esc > len(self.escapes):
+                    raise CorruptFileError("escape list is shorter than the stream needs")
+                vals[escaped] = self.escapes[self.used:self.used + n_esc]
+                self.used += n_esc
+            out[pos] = vals
+        return out.reshape(np.shape(indexes))
+
+    def finish(self) -> None:
+        if self.used != len(self.escapes):
+            raise CorruptFileError("escape list does not match the stream")
 
 
 def _read_escapes(escapes: bytes, n_symbols: int) -> np.ndarray:
@@ -138,6 +167,11 @@ class CodecTables:
                       or k in ("scale_table_q", "z_medians_q")]
         self.hyper_fixed: dict[str, np.ndarray] | None = \
             {k: d[k] for k in hyper_keys} if "hyper_frac_bits" in d else None
+        # Fixed-point checkerboard context (params["context"] == "checkerboard-v1"): cx_*,
+        # ep{l}_*, context_clamp and context_param_limit.
+        context_keys = [k for k in d if k.startswith(("cx_", "ep", "context_"))]
+        self.context_fixed: dict[str, np.ndarray] | None = \
+            {k: d[k] for k in context_keys} if "context_clamp" in d else None
 
     @property
     def levels(self) -> int:

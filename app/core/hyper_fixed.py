@@ -97,7 +97,10 @@ class FixedLayer:
                     ky, kx = kernel_index(ry, dy), kernel_index(rx, dx)
                     if ky is not None and kx is not None:
                         mat[t, :, ry, rx] = wt[:, :, ky, kx]
-        self.matrix = mat.reshape(len(self.taps) * self.cin, stride * stride * self.cout)
+        # taps whose weights are all zero (a masked kernel) add nothing: leave them out
+        used = [t for t in range(len(self.taps)) if mat[t].any()] or [0]
+        self.taps = [self.taps[t] for t in used]
+        self.matrix = mat[used].reshape(len(used) * self.cin, stride * stride * self.cout)
         self.phase_bias = np.tile(self.bias, stride * stride)
         # exactness bound: the largest sum of |w| feeding one output channel
         self.abs_sum = int(np.abs(wt.astype(np.float64)).sum(axis=(0, 2, 3)).max())
@@ -171,8 +174,8 @@ class FixedHyperSynthesis:
         self._check()
         self.hyper_channels = self.layers[0].cin
         self.latent_channels = self.layers[-1].cout // 2
-        self._scale_table = self.scale_table_q.astype(np.float64)
-        self._index_dtype = np.uint8 if len(self.scale_table_q) <= 256 else np.int32
+        self.scale_thresholds = self.scale_table_q.astype(np.float64)
+        self.index_dtype = np.uint8 if len(self.scale_table_q) <= 256 else np.int32
 
     def _check(self) -> None:
         if not self.layers:
@@ -225,11 +228,11 @@ class FixedHyperSynthesis:
         m = self.latent_channels
         shape = self._out_shape(z_sym)
         means = np.empty(shape, np.float32)
-        index = np.empty(shape, self._index_dtype)
+        index = np.empty(shape, self.index_dtype)
         unit = 2.0 ** -self.frac_bits
-        top = len(self._scale_table) - 1
+        top = len(self.scale_thresholds) - 1
         for a, b, band in self._bands(z_sym):
-            idx = np.searchsorted(self._scale_table, band[..., :m], side="left")
+            idx = np.searchsorted(self.scale_thresholds, band[..., :m], side="left")
             index[0, :, a:b] = np.minimum(idx, top).transpose(2, 0, 1)
             means[0, :, a:b] = (band[..., m:] * unit).transpose(2, 0, 1)
         return means, index

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from .checkerboard import CheckerboardHyperprior
 from .codec import MeanScaleHyperprior, PlainAutoencoder
 from .restoration import Denoiser, Inpainter
 
 ARCHS = {
     "mean_scale_hyperprior": MeanScaleHyperprior,
+    "checkerboard_hyperprior": CheckerboardHyperprior,
     "plain_autoencoder": PlainAutoencoder,
     "denoiser_unet": Denoiser,
     "inpainter_unet": Inpainter,

@@ -16,6 +16,8 @@ from ..config import TrainConfig
 from ..engine import build_model, load_weights
 from .graphs import GRAPHS, check_parity, export_graph
 from .staging import publish, staging_dir
+from .context_tables import (CONTEXT_VERSION, check_checkerboard_fixed,
+                             checkerboard_fixed_tables)
 from .tables import HYPER_VERSION, check_hyper_fixed, codec_tables
 
 
@@ -69,9 +71,19 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
         if max(check["means"], check["scales"]) > hyper_tol:
             raise RuntimeError(f"hyper_synthesis: fixed-point parity {check} exceeds "
                                f"{hyper_tol:.0e}")
-        np.savez_compressed(tmp / "tables.npz", **tables)
         params.update(levels=int(model.levels), latent_channels=int(model.M),
                       hyper_channels=int(model.N), hyper=HYPER_VERSION)
+        if getattr(model, "context_version", None) == CONTEXT_VERSION:
+            tables.update(checkerboard_fixed_tables(model, int(tables["hyper_frac_bits"])))
+            check = check_checkerboard_fixed(model, tables)
+            print(f"checkerboard context: fixed point vs torch mean relative diff means "
+                  f"{check['means']:.1e}, scales {check['scales']:.1e}; scale indexes agree "
+                  f"{check['index_agreement']:.2%}")
+            if max(check["means"], check["scales"]) > hyper_tol:
+                raise RuntimeError(f"checkerboard context: fixed-point parity {check} exceeds "
+                                   f"{hyper_tol:.0e}")
+            params["context"] = CONTEXT_VERSION
+        np.savez_compressed(tmp / "tables.npz", **tables)
     half = {k: v.detach().to(torch.float16) if v.is_floating_point() else v
             for k, v in model.state_dict().items()}
     save_file({k: v.contiguous() for k, v in half.items()}, str(tmp / "weights.safetensors"))

@@ -99,49 +99,65 @@ def _hyper_layers(h_s: nn.Sequential) -> tuple[list[nn.Module], float]:
     return convs, slopes.pop() if slopes else 0.0
 
 
+def quantise_conv(c: nn.Module, frac_bits: int, what: str, weight: torch.Tensor | None = None,
+                  clamp_cap: int = HYPER_CLAMP_CAP) -> tuple[dict[str, np.ndarray], int]:
+    """One convolution as integers for exact fixed-point evaluation: ``w`` (W fractional bits,
+    the most with ``|w_q| <= 2**15``), ``b`` (in the accumulator scale F + W, plus ``2**(W-1)``
+    so the floor shift rounds), ``shift`` (W) and ``geom``; and the largest input clamp A
+    (at most ``clamp_cap``) with ``max_c sum|w_q| * A + |b_q| < 2**52``.  ``weight``
+    replaces the layer's own weights (a masked kernel)."""
+    w = (c.weight if weight is None else weight).detach().double().numpy()
+    b = c.bias.detach().double().numpy()
+    peak = float(np.abs(w).max())
+    shift = int(np.floor(np.log2(HYPER_WEIGHT_LIMIT / peak))) if peak > 0 else 30
+    shift = min(shift, 30)
+    while np.abs(np.round(w * 2.0 ** shift)).max() > HYPER_WEIGHT_LIMIT:
+        shift -= 1
+    if shift < 1:
+        raise ValueError(f"{what}: weights up to {peak:g} are too large to quantise")
+    w_q = np.round(w * 2.0 ** shift).astype(np.int64)
+    b_q = np.round(b * 2.0 ** (frac_bits + shift)).astype(np.int64) + 2 ** (shift - 1)
+    transposed = isinstance(c, nn.ConvTranspose2d)
+    per_out = np.abs(w_q).sum(axis=(0, 2, 3) if transposed else (1, 2, 3))
+    budget = EXACT_LIMIT - 1 - int(np.abs(b_q).max())
+    clamp = min(clamp_cap, budget // max(int(per_out.max()), 1))
+    if clamp < 2 ** (frac_bits + 8):
+        raise ValueError(f"{what}: activations would be clamped below 256")
+    assert int(per_out.max()) * clamp + int(np.abs(b_q).max()) < EXACT_LIMIT
+    geom = [int(transposed), c.stride[0], c.padding[0], c.output_padding[0] if transposed else 0]
+    return {"w": w_q.astype(np.int32), "b": b_q, "shift": np.array(shift, np.int64),
+            "geom": np.array(geom, np.int64)}, clamp
+
+
 @torch.no_grad()
 def hyper_fixed_tables(h_s: nn.Sequential, frac_bits: int = HYPER_FRAC_BITS
                        ) -> dict[str, np.ndarray]:
-    """Quantise ``h_s`` for exact fixed-point evaluation (see ``app.core.hyper_fixed``).
-
-    Per layer: W fractional weight bits (the most with ``|w_q| <= 2**15``), integer weights and
-    biases (bias in the accumulator scale F + W, plus ``2**(W-1)`` so the floor shift rounds),
-    and the largest input clamp A with ``max_c sum|w_q| * A + |b_q| < 2**52``.
-    """
+    """Quantise ``h_s`` for exact fixed-point evaluation (see ``app.core.hyper_fixed``): every
+    layer as :func:`quantise_conv` gives it, the clamps and the integer LeakyReLU."""
     convs, slope = _hyper_layers(h_s)
     out: dict[str, np.ndarray] = {}
     clamps = []
     for i, c in enumerate(convs):
-        w = c.weight.detach().double().numpy()
-        b = c.bias.detach().double().numpy()
-        peak = float(np.abs(w).max())
-        shift = int(np.floor(np.log2(HYPER_WEIGHT_LIMIT / peak))) if peak > 0 else 30
-        shift = min(shift, 30)
-        while np.abs(np.round(w * 2.0 ** shift)).max() > HYPER_WEIGHT_LIMIT:
-            shift -= 1
-        if shift < 1:
-            raise ValueError(f"h_s layer {i}: weights up to {peak:g} are too large to quantise")
-        w_q = np.round(w * 2.0 ** shift).astype(np.int64)
-        b_q = np.round(b * 2.0 ** (frac_bits + shift)).astype(np.int64) + 2 ** (shift - 1)
-        transposed = isinstance(c, nn.ConvTranspose2d)
-        per_out = np.abs(w_q).sum(axis=(0, 2, 3) if transposed else (1, 2, 3))
-        budget = EXACT_LIMIT - 1 - int(np.abs(b_q).max())
-        clamp = min(HYPER_CLAMP_CAP, budget // max(int(per_out.max()), 1))
-        if clamp < 2 ** (frac_bits + 8):
-            raise ValueError(f"h_s layer {i}: activations would be clamped below 256")
-        assert int(per_out.max()) * clamp + int(np.abs(b_q).max()) < EXACT_LIMIT
+        layer, clamp = quantise_conv(c, frac_bits, f"h_s layer {i}")
         clamps.append(clamp)
-        out[f"hs{i}_w"] = w_q.astype(np.int32)
-        out[f"hs{i}_b"] = b_q
-        out[f"hs{i}_shift"] = np.array(shift, np.int64)
-        out[f"hs{i}_geom"] = np.array(
-            [int(transposed), c.stride[0], c.padding[0],
-             c.output_padding[0] if transposed else 0], np.int64)
+        out.update({f"hs{i}_{k}": v for k, v in layer.items()})
     out["hyper_frac_bits"] = np.array(frac_bits, np.int64)
     out["hyper_clamp"] = np.array(clamps, np.int64)
     out["hyper_leaky"] = np.array([round(slope * 2 ** HYPER_LEAKY_SHIFT), HYPER_LEAKY_SHIFT],
                                   np.int64)
     return out
+
+
+def run_fixed_layer(tables: dict[str, np.ndarray], prefix: str, x: torch.Tensor) -> torch.Tensor:
+    """One integer layer ``prefix`` of ``tables`` on float64 integers: convolve, floor-shift."""
+    w = torch.from_numpy(tables[f"{prefix}_w"].astype(np.float64))
+    b = torch.from_numpy(tables[f"{prefix}_b"].astype(np.float64))
+    transposed, stride, pad, out_pad = (int(v) for v in tables[f"{prefix}_geom"])
+    if transposed:
+        x = F.conv_transpose2d(x, w, b, stride=stride, padding=pad, output_padding=out_pad)
+    else:
+        x = F.conv2d(x, w, b, stride=stride, padding=pad)
+    return torch.floor(x * 2.0 ** -int(tables[f"{prefix}_shift"]))
 
 
 @torch.no_grad()
@@ -159,14 +175,7 @@ def run_hyper_fixed(tables: dict[str, np.ndarray], z_sym: torch.Tensor
     med = torch.from_numpy(tables["z_medians_q"].astype(np.float64))[None, :, None, None]
     x = (z_sym.double().clamp(-2.0 ** 31, 2.0 ** 31) * 2.0 ** f + med).clamp(-clamp[0], clamp[0])
     for i in range(len(clamp)):
-        w = torch.from_numpy(tables[f"hs{i}_w"].astype(np.float64))
-        b = torch.from_numpy(tables[f"hs{i}_b"].astype(np.float64))
-        transposed, stride, pad, out_pad = (int(v) for v in tables[f"hs{i}_geom"])
-        if transposed:
-            x = F.conv_transpose2d(x, w, b, stride=stride, padding=pad, output_padding=out_pad)
-        else:
-            x = F.conv2d(x, w, b, stride=stride, padding=pad)
-        x = torch.floor(x * 2.0 ** -int(tables[f"hs{i}_shift"]))
+        x = run_fixed_layer(tables, f"hs{i}", x)
         if i < len(clamp) - 1:
             x = x.clamp(-clamp[i + 1], clamp[i + 1])
             x = torch.where(x < 0, torch.floor(x * (num * 2.0 ** -shift)), x)
