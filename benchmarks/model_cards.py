@@ -80,7 +80,7 @@ def inpaint_results(r: dict) -> list[str]:
 
 LIMITS = {
     "codec": "Far from converged (published hyperprior models train for millions of GPU steps); "
-             "its rate-distortion is ahead of JPEG but still below WebP and AVIF: see "
+             "its rate-distortion on Kodak is ahead of JPEG and WebP but still below AVIF: see "
              "`benchmarks/codec.py`. "
              "Files it writes stay decodable: a retrained codec ships under a new model id.",
     "denoise": "Trained for Gaussian noise only (sigma 0-55); published CBSD68 sigma=25 "

@@ -14,10 +14,10 @@ from app.spec.manifest import FileEntry, GraphIO, Manifest, sha256_file
 
 from ..config import TrainConfig
 from ..engine import build_model, load_weights
-from .graphs import GRAPHS, check_parity, export_graph
-from .staging import publish, staging_dir
 from .context_tables import (CONTEXT_VERSION, check_checkerboard_fixed,
                              checkerboard_fixed_tables)
+from .graphs import GRAPHS, check_parity, export_graph
+from .staging import publish, staging_dir
 from .tables import HYPER_VERSION, check_hyper_fixed, codec_tables
 
 
@@ -37,6 +37,14 @@ def training_record(weights: Path, cfg: TrainConfig) -> dict:
                       total_steps=steps + int(meta.get("init_steps", 0)),
                       total_minutes=round(minutes + float(meta.get("init_elapsed_s", 0)) / 60, 1))
     return record
+
+
+def report_fixed_point(what: str, check: dict[str, float], tol: float) -> None:
+    """Print a fixed-point parity check and refuse the export when it exceeds ``tol``."""
+    print(f"{what}: fixed point vs torch mean relative diff means {check['means']:.1e}, "
+          f"scales {check['scales']:.1e}; scale indexes agree {check['index_agreement']:.2%}")
+    if max(check["means"], check["scales"]) > tol:
+        raise RuntimeError(f"{what}: fixed-point parity {check} exceeds {tol:.0e}")
 
 
 def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs",
@@ -64,24 +72,13 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
         params["hole_fill"] = model.hole_fill  # the app fills the holes that way first
     if cfg.task == "codec":
         tables = codec_tables(model)
-        check = check_hyper_fixed(model, tables)
-        print(f"hyper_synthesis: fixed point vs torch mean relative diff means "
-              f"{check['means']:.1e}, scales {check['scales']:.1e}; scale indexes agree "
-              f"{check['index_agreement']:.2%}")
-        if max(check["means"], check["scales"]) > hyper_tol:
-            raise RuntimeError(f"hyper_synthesis: fixed-point parity {check} exceeds "
-                               f"{hyper_tol:.0e}")
+        report_fixed_point("hyper_synthesis", check_hyper_fixed(model, tables), hyper_tol)
         params.update(levels=int(model.levels), latent_channels=int(model.M),
                       hyper_channels=int(model.N), hyper=HYPER_VERSION)
         if getattr(model, "context_version", None) == CONTEXT_VERSION:
             tables.update(checkerboard_fixed_tables(model, int(tables["hyper_frac_bits"])))
-            check = check_checkerboard_fixed(model, tables)
-            print(f"checkerboard context: fixed point vs torch mean relative diff means "
-                  f"{check['means']:.1e}, scales {check['scales']:.1e}; scale indexes agree "
-                  f"{check['index_agreement']:.2%}")
-            if max(check["means"], check["scales"]) > hyper_tol:
-                raise RuntimeError(f"checkerboard context: fixed-point parity {check} exceeds "
-                                   f"{hyper_tol:.0e}")
+            report_fixed_point("checkerboard context", check_checkerboard_fixed(model, tables),
+                               hyper_tol)
             params["context"] = CONTEXT_VERSION
         np.savez_compressed(tmp / "tables.npz", **tables)
     half = {k: v.detach().to(torch.float16) if v.is_floating_point() else v

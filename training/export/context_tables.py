@@ -20,10 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..archs.checkerboard import anchor_mask
+from ..archs.checkerboard import CheckerboardHyperprior, anchor_mask
 from .tables import HYPER_CLAMP_CAP, quantise_conv, run_fixed_layer, run_hyper_fixed
 
-CONTEXT_VERSION = "checkerboard-v1"
+CONTEXT_VERSION = CheckerboardHyperprior.context_version  # the manifest's params["context"]
 # |means_q|, |scales_q| < 2**24: a mean in float32 (means_q / 2**F) is exact, so the app's
 # float32 means give back the integers the context needs. Means beyond +-4096 (F = 12) only
 # cost bits: encoder and decoder clamp alike.
