@@ -22,7 +22,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from .codec import MeanScaleHyperprior, round_ste
-from .entropy import gaussian_likelihood
 
 CONTEXT_KERNEL = 5
 
@@ -80,21 +79,10 @@ class CheckerboardHyperprior(MeanScaleHyperprior):
         scales, means = params.chunk(2, dim=1)
         return means, scales
 
-    def forward(self, x: torch.Tensor, level: torch.Tensor) -> dict:
-        gain, inv_gain = self.gains(level)
-        y = self.g_a(x) * gain
-        z = self.h_a(y)
-        z_tilde = z + torch.empty_like(z).uniform_(-0.5, 0.5) if self.training else torch.round(z)
-        hyper = self.h_s(z_tilde)
+    def latent_params(self, y: torch.Tensor, z_hat: torch.Tensor):
+        hyper = self.h_s(z_hat)
         # pass 1: the anchors' parameters, then their quantised values (as the decoder sees them)
         means_a, _ = self.entropy_params(hyper, torch.zeros_like(hyper))
         y_hat_a = round_ste(y - means_a) + means_a
         # pass 2: every parameter; at anchors the context is zero, so they equal pass 1's
-        means, scales = self.entropy_params(hyper, self.context_features(y_hat_a))
-        y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
-        y_lik = gaussian_likelihood(y_noisy if self.training else round_ste(y - means) + means,
-                                    means, scales)
-        y_hat = round_ste(y - means) + means
-        x_hat = self.g_s(y_hat * inv_gain)
-        return {"x_hat": x_hat,
-                "likelihoods": {"y": y_lik, "z": self.entropy_bottleneck.likelihood(z_tilde)}}
+        return self.entropy_params(hyper, self.context_features(y_hat_a))

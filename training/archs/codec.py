@@ -88,12 +88,17 @@ class MeanScaleHyperprior(nn.Module):
         scales, means = self.h_s(z_hat).chunk(2, dim=1)
         return means, scales
 
+    def latent_params(self, y: torch.Tensor, z_hat: torch.Tensor):
+        """(means, scales) of the latent ``y`` (the hyperprior's alone here; a context model
+        also reads the parts of ``y`` a decoder has by then)."""
+        return self.hyper_params(z_hat)
+
     def forward(self, x: torch.Tensor, level: torch.Tensor) -> dict:
         gain, inv_gain = self.gains(level)
         y = self.g_a(x) * gain
         z = self.h_a(y)
         z_tilde = z + torch.empty_like(z).uniform_(-0.5, 0.5) if self.training else torch.round(z)
-        means, scales = self.hyper_params(z_tilde)
+        means, scales = self.latent_params(y, z_tilde)
         y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
         y_lik = gaussian_likelihood(y_noisy if self.training else round_ste(y - means) + means,
                                     means, scales)

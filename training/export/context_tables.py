@@ -33,12 +33,16 @@ INPUT_CAP = 2 ** 31 - 1
 
 @torch.no_grad()
 def checkerboard_fixed_tables(model, frac_bits: int) -> dict[str, np.ndarray]:
+    """The integer ``cx_*`` (masked context kernel) and ``ep{l}_*`` layers, their clamps and
+    the parameter limit, in the units of the fixed-point ``h_s`` (whose LeakyReLU they share)."""
     convs = [m for m in model.entropy_parameters if isinstance(m, nn.Conv2d)]
     acts = [m for m in model.entropy_parameters if not isinstance(m, nn.Conv2d)]
+    hyper_slopes = {m.negative_slope for m in model.h_s if isinstance(m, nn.LeakyReLU)}
     if not all(isinstance(a, nn.LeakyReLU) for a in acts) or len(acts) != len(convs) - 1 or \
-            any(c.kernel_size != (1, 1) for c in convs):
-        raise ValueError("fixed-point export needs entropy_parameters = 1x1 conv, LeakyReLU, "
-                         "..., 1x1 conv")
+            any(c.kernel_size != (1, 1) for c in convs) or \
+            not {a.negative_slope for a in acts} <= hyper_slopes:
+        raise ValueError("fixed-point export needs entropy_parameters = 1x1 conv, LeakyReLU "
+                         "(the slope of h_s), ..., 1x1 conv")
     weight = model.context.weight * model.context_mask
     cx, cx_clamp = quantise_conv(model.context, frac_bits, "context", weight=weight)
     out = {f"cx_{k}": v for k, v in cx.items()}
