@@ -27,7 +27,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .hyper_fixed import EXACT_LIMIT, FixedHyperSynthesis, FixedLayer, HyperTablesError
+from .hyper_fixed import FixedHyperSynthesis, FixedLayer, HyperTablesError, clamp_leaky
 
 VERSION = "checkerboard-v1"
 INPUT_CAP = 2 ** 31 - 1
@@ -74,8 +74,7 @@ class FixedCheckerboard:
             raise HyperTablesError("bad context clamps")
         shifts = [self.cx_shift, *self.ep_shifts]
         for i, (layer, a, shift) in enumerate(zip(layers, self.clamp, shifts)):
-            if not 0 <= shift <= 48 or np.any(np.abs(layer.bias) >= EXACT_LIMIT) or \
-                    layer.abs_sum * int(a) + int(np.abs(layer.bias).max(initial=0)) >= EXACT_LIMIT:
+            if not 0 <= shift <= 48 or not layer.keeps_exact(a):
                 raise HyperTablesError(f"context layer {i}: clamp {a} does not keep float64 "
                                        f"sums exact")
 
@@ -91,8 +90,9 @@ class FixedCheckerboard:
         h, w = p.shape[:2]
         means = np.zeros((1, self.m, h, w), np.float32)
         index = np.zeros((1, self.m, h, w), self.hyper.index_dtype)
+        anchors = anchor_mask(h, w)
         for a, b in self._bands(h, w):
-            sel = anchor_mask(h, w)[a:b]
+            sel = anchors[a:b]
             self._store(means, index, a, sel, self._params(p[a:b][sel], None))
         return means, index
 
@@ -102,7 +102,7 @@ class FixedCheckerboard:
         anchors' symbols ``y_sym`` (1, M, H, W)."""
         h, w = p.shape[:2]
         half = self.cx.k // 2
-        f, lim0 = 2.0 ** self.hyper.frac_bits, float(self.clamp[0])
+        f, lim0, lim1 = 2.0 ** self.hyper.frac_bits, float(self.clamp[0]), float(self.clamp[1])
         anchors = anchor_mask(h, w)
         for a, b in self._bands(h, w):
             g0, g1 = max(0, a - half), min(h, b + half)
@@ -111,7 +111,6 @@ class FixedCheckerboard:
             x = (x * anchors[None, g0:g1]).transpose(1, 2, 0)
             ctx = self.cx.forward_rows(x, g0, h, a, b) * 2.0 ** -self.cx_shift
             sel = ~anchors[a:b]
-            lim1 = float(self.clamp[1])
             ctx = np.clip(np.floor(ctx[sel]), -lim1, lim1)
             self._store(means, index, a, sel, self._params(p[a:b][sel], ctx))
 
@@ -134,11 +133,7 @@ class FixedCheckerboard:
             x *= 2.0 ** -self.ep_shifts[i]
             np.floor(x, out=x)
             if i < len(self.ep) - 1:
-                lim = float(self.clamp[i + 2])
-                np.clip(x, -lim, lim, out=x)
-                neg = x < 0
-                np.multiply(x, self.hyper.leaky_factor, out=x, where=neg)
-                np.floor(x, out=x, where=neg)
+                clamp_leaky(x, float(self.clamp[i + 2]), self.hyper.leaky_factor)
         return np.clip(p + x, -self.limit, self.limit)
 
     def _store(self, means, index, row0: int, sel: np.ndarray, params: np.ndarray) -> None:

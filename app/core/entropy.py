@@ -57,13 +57,7 @@ def encode_passes(passes: list[tuple[np.ndarray, np.ndarray]], tables: TableSet
     escapes = []
     for symbols, indexes in passes:
         sym = np.asarray(symbols, np.int64).ravel()
-        idx = np.asarray(indexes, np.int64).ravel()
-        order = np.argsort(idx, kind="stable")
-        bounds = np.searchsorted(idx[order], np.arange(len(tables) + 1))
-        for i in range(len(tables)):
-            pos = order[bounds[i]:bounds[i + 1]]
-            if len(pos) == 0:
-                continue
+        for i, pos in _groups(np.asarray(indexes, np.int64).ravel(), len(tables)):
             v = sym[pos] + tables.half[i]
             esc = (v < 0) | (v >= tables.lengths[i] - 1)
             if esc.any():
@@ -72,6 +66,16 @@ def encode_passes(passes: list[tuple[np.ndarray, np.ndarray]], tables: TableSet
             encoder.encode(v.astype(np.int32), tables.model(i))
     esc_arr = np.concatenate(escapes).astype("<i4") if escapes else np.zeros(0, "<i4")
     return encoder.get_compressed().astype("<u4").tobytes(), zlib.compress(esc_arr.tobytes(), 9)
+
+
+def _groups(idx: np.ndarray, n_tables: int):
+    """(table, positions in order) for every table that ``idx`` uses, in table order: the
+    order in which encoder and decoder visit a pass's symbols."""
+    order = np.argsort(idx, kind="stable")
+    bounds = np.searchsorted(idx[order], np.arange(n_tables + 1))
+    for i in range(n_tables):
+        if bounds[i + 1] > bounds[i]:
+            yield i, order[bounds[i]:bounds[i + 1]]
 
 
 def decode(stream: bytes, escapes: bytes, indexes: np.ndarray, tables: TableSet) -> np.ndarray:
@@ -102,13 +106,8 @@ class StreamDecoder:
         idx = np.asarray(indexes, np.int64).ravel()
         if idx.size and (idx.min() < 0 or idx.max() >= len(tables)):
             raise CorruptFileError("table index out of range")
-        order = np.argsort(idx, kind="stable")
-        bounds = np.searchsorted(idx[order], np.arange(len(tables) + 1))
         out = np.empty(idx.size, np.int64)
-        for i in range(len(tables)):
-            pos = order[bounds[i]:bounds[i + 1]]
-            if len(pos) == 0:
-                continue
+        for i, pos in _groups(idx, len(tables)):
             try:
                 v = np.asarray(self.decoder.decode(tables.model(i), len(pos)), np.int64)
             except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:

@@ -105,6 +105,11 @@ class FixedLayer:
         # exactness bound: the largest sum of |w| feeding one output channel
         self.abs_sum = int(np.abs(wt.astype(np.float64)).sum(axis=(0, 2, 3)).max())
 
+    def keeps_exact(self, clamp: int) -> bool:
+        """Whether inputs clamped to ``+-clamp`` keep every partial sum below 2**52."""
+        return bool(np.all(np.abs(self.bias) < EXACT_LIMIT)) and \
+            self.abs_sum * int(clamp) + int(np.abs(self.bias).max(initial=0)) < EXACT_LIMIT
+
     def out_size(self, n: int) -> int:
         if self.transposed:
             return (n - 1) * self.s - 2 * self.p + self.k + self.op
@@ -194,8 +199,7 @@ class FixedHyperSynthesis:
                 raise HyperTablesError(f"layer {i} input channels do not chain")
             if not 0 <= shift <= 48 or a < 0 or a * max(self.leaky[0], 1) >= EXACT_LIMIT:
                 raise HyperTablesError(f"layer {i}: bad shift or clamp")
-            if np.any(np.abs(layer.bias) >= EXACT_LIMIT) or \
-                    layer.abs_sum * a + int(np.abs(layer.bias).max(initial=0)) >= EXACT_LIMIT:
+            if not layer.keeps_exact(a):
                 raise HyperTablesError(f"layer {i}: clamp {a} does not keep float64 sums exact")
 
     # -- entry points -----------------------------------------------------------------------
@@ -279,14 +283,18 @@ class FixedHyperSynthesis:
                 acc *= 2.0 ** -self.shifts[i]                # exact: power-of-two scaling
                 np.floor(acc, out=acc)
                 if i < last:
-                    lim = float(self.clamp[i + 1])
-                    np.clip(acc, -lim, lim, out=acc)
-                    neg = acc < 0
-                    np.multiply(acc, self.leaky_factor, out=acc, where=neg)  # exact: < 2**53
-                    np.floor(acc, out=acc, where=neg)
-                    del neg
+                    clamp_leaky(acc, float(self.clamp[i + 1]), self.leaky_factor)
                 x, x0 = acc, r0
             yield a, b, x[a - x0:b - x0]
+
+
+def clamp_leaky(acc: np.ndarray, lim: float, factor: float) -> None:
+    """Between two integer layers, in place: clamp to ``+-lim``, then the integer LeakyReLU
+    (a negative value times ``factor`` = num / 2**shift, floored; exact: below 2**53)."""
+    np.clip(acc, -lim, lim, out=acc)
+    neg = acc < 0
+    np.multiply(acc, factor, out=acc, where=neg)
+    np.floor(acc, out=acc, where=neg)
 
 
 def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, padding: int) -> np.ndarray:

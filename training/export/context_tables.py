@@ -21,7 +21,8 @@ import torch
 from torch import nn
 
 from ..archs.checkerboard import CheckerboardHyperprior, anchor_mask
-from .tables import HYPER_CLAMP_CAP, quantise_conv, run_fixed_layer, run_hyper_fixed
+from .tables import (HYPER_CLAMP_CAP, clamp_leaky, compare_fixed, quantise_conv, run_fixed_layer,
+                     run_hyper_fixed)
 
 CONTEXT_VERSION = CheckerboardHyperprior.context_version  # the manifest's params["context"]
 # |means_q|, |scales_q| < 2**24: a mean in float32 (means_q / 2**F) is exact, so the app's
@@ -66,7 +67,6 @@ def run_checkerboard_fixed(tables: dict[str, np.ndarray], hyper_q: torch.Tensor,
     ``y_sym`` and their means ``means_q`` (pass 1's) (values at non-anchors are ignored)."""
     f = int(tables["hyper_frac_bits"])
     clamp = [float(a) for a in tables["context_clamp"]]
-    num, shift = (int(v) for v in tables["hyper_leaky"])
     p = hyper_q.double().clamp(-clamp[1], clamp[1])
     if y_sym is None:
         ctx = torch.zeros_like(p)
@@ -80,8 +80,7 @@ def run_checkerboard_fixed(tables: dict[str, np.ndarray], hyper_q: torch.Tensor,
     for i in range(n):
         x = run_fixed_layer(tables, f"ep{i}", x)
         if i < n - 1:
-            x = x.clamp(-clamp[i + 2], clamp[i + 2])
-            x = torch.where(x < 0, torch.floor(x * (num * 2.0 ** -shift)), x)
+            x = clamp_leaky(tables, x, clamp[i + 2])
     limit = float(tables["context_param_limit"])
     return (p + x).clamp(-limit, limit)
 
@@ -106,13 +105,4 @@ def check_checkerboard_fixed(model, tables: dict[str, np.ndarray], size: tuple[i
     ctx = model.context_features((y_sym + means_a.double()).float())
     ref_means, ref_scales = (t.double().numpy() for t in model.entropy_params(hyper, ctx))
     got = run_checkerboard_fixed(tables, hyper_q, y_sym, first[:, m:]).numpy()
-    top = len(tables["scale_table"]) - 1
-    idx = np.minimum(np.searchsorted(tables["scale_table_q"], got[:, :m], side="left"), top)
-    ref_idx = np.minimum(np.searchsorted(tables["scale_table"], ref_scales, side="left"), top)
-
-    def rel(a, ref):
-        return float(np.abs(a - ref).mean() / max(np.abs(ref).mean(), 1e-3))
-
-    return {"means": rel(got[:, m:] * unit, ref_means), "scales": rel(got[:, :m] * unit,
-                                                                       ref_scales),
-            "index_agreement": float((idx == ref_idx).mean())}
+    return compare_fixed(tables, got[:, m:], got[:, :m], ref_means, ref_scales)

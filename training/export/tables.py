@@ -160,6 +160,14 @@ def run_fixed_layer(tables: dict[str, np.ndarray], prefix: str, x: torch.Tensor)
     return torch.floor(x * 2.0 ** -int(tables[f"{prefix}_shift"]))
 
 
+def clamp_leaky(tables: dict[str, np.ndarray], x: torch.Tensor, lim: float) -> torch.Tensor:
+    """Between two integer layers: clamp to ``+-lim``, then the integer LeakyReLU of
+    ``hyper_leaky`` (a negative value times num / 2**shift, floored)."""
+    num, shift = (int(v) for v in tables["hyper_leaky"])
+    x = x.clamp(-lim, lim)
+    return torch.where(x < 0, torch.floor(x * (num * 2.0 ** -shift)), x)
+
+
 @torch.no_grad()
 def run_hyper_fixed(tables: dict[str, np.ndarray], z_sym: torch.Tensor
                     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -171,14 +179,12 @@ def run_hyper_fixed(tables: dict[str, np.ndarray], z_sym: torch.Tensor
     bit."""
     f = int(tables["hyper_frac_bits"])
     clamp = [float(a) for a in tables["hyper_clamp"]]
-    num, shift = (int(v) for v in tables["hyper_leaky"])
     med = torch.from_numpy(tables["z_medians_q"].astype(np.float64))[None, :, None, None]
     x = (z_sym.double().clamp(-2.0 ** 31, 2.0 ** 31) * 2.0 ** f + med).clamp(-clamp[0], clamp[0])
     for i in range(len(clamp)):
         x = run_fixed_layer(tables, f"hs{i}", x)
         if i < len(clamp) - 1:
-            x = x.clamp(-clamp[i + 1], clamp[i + 1])
-            x = torch.where(x < 0, torch.floor(x * (num * 2.0 ** -shift)), x)
+            x = clamp_leaky(tables, x, clamp[i + 1])
     scales_q, means_q = x.chunk(2, dim=1)
     return means_q, scales_q
 
@@ -197,6 +203,15 @@ def check_hyper_fixed(model, tables: dict[str, np.ndarray], size: tuple[int, int
     z_hat = (z_sym + med[None, :, None, None]).float()
     ref_means, ref_scales = (t.double().numpy() for t in model.hyper_params(z_hat))
     means_q, scales_q = (t.numpy() for t in run_hyper_fixed(tables, z_sym))
+    return compare_fixed(tables, means_q, scales_q, ref_means, ref_scales)
+
+
+def compare_fixed(tables: dict[str, np.ndarray], means_q: np.ndarray, scales_q: np.ndarray,
+                  ref_means: np.ndarray, ref_scales: np.ndarray) -> dict[str, float]:
+    """Fixed-point (means_q, scales_q) against float (means, scales): the mean absolute
+    differences relative to the mean magnitude of the float values, and the fraction of scale
+    indexes that agree."""
+    unit = 2.0 ** -int(tables["hyper_frac_bits"])
     top = len(tables["scale_table"]) - 1
     idx = np.minimum(np.searchsorted(tables["scale_table_q"], scales_q, side="left"), top)
     ref_idx = np.minimum(np.searchsorted(tables["scale_table"], ref_scales, side="left"), top)
