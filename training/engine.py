@@ -154,6 +154,7 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
     t_start, t_log = time.time(), time.time()
     base_elapsed = state["elapsed"]
     sums: dict[str, float] = {}
+    saved_at = state["step"]  # a resumed run's checkpoint already holds this step
     while state["step"] < cfg.steps and state["elapsed"] < budget:
         lr = learning_rate(cfg, state["step"], state["elapsed"])
         for g in optim.param_groups:
@@ -180,10 +181,12 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
         snapshot = cfg.snapshot_every and state["step"] % cfg.snapshot_every == 0
         if snapshot or state["step"] % cfg.checkpoint_every == 0:
             save_checkpoint(ckpt, model, optim, state)
+            saved_at = state["step"]
         if snapshot:  # a copy of the weights file the checkpoint just wrote
             keep_snapshot(out, state["step"], cfg.snapshots_kept)
-    save_checkpoint(ckpt, model, optim, state)
-    if cfg.snapshot_every:  # the final weights belong to the late ones that get averaged
-        keep_snapshot(out, state["step"], cfg.snapshots_kept)
+    if saved_at != state["step"]:  # the last step was not saved in the loop
+        save_checkpoint(ckpt, model, optim, state)
+        if cfg.snapshot_every:  # the final weights belong to the late ones that get averaged
+            keep_snapshot(out, state["step"], cfg.snapshots_kept)
     print(f"done {cfg.name}: {state['step']} steps, {state['elapsed'] / 60:.1f} min", flush=True)
     return ckpt

@@ -178,9 +178,10 @@ class Codec:
     def _encode_two_passes(self, y: np.ndarray, z_sym: np.ndarray) -> tuple[bytes, bytes]:
         p = self.context.hyper_params(z_sym)
         means, index = self.context.first_pass(p)
-        self.context.second_pass(p, np.round(y - means), means, index)
-        y_sym = np.round(y - means)
+        y_sym = np.round(y - means)  # the anchors' symbols are final: the second pass reads them
+        self.context.second_pass(p, y_sym, means, index)  # the non-anchors' means and indexes
         a = anchor_mask(*y.shape[2:])
+        y_sym[..., ~a] = np.round(y[..., ~a] - means[..., ~a])
         return entropy.encode_passes([(y_sym[..., a], index[..., a]),
                                       (y_sym[..., ~a], index[..., ~a])], self.tables.y)
 

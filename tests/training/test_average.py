@@ -101,3 +101,26 @@ def test_a_run_keeps_its_newest_snapshots_for_averaging(tiny_models, tmp_path):
     cfg.snapshots_kept = 0
     with pytest.raises(ValueError, match="snapshots_kept"):
         train(cfg, root=tmp_path / "none")
+
+
+def test_a_run_ending_on_a_saved_step_writes_it_once(tiny_models, tmp_path, monkeypatch):
+    import training.engine as engine
+    from training.config import DataSource, TrainConfig
+
+    saves = []
+    real_save = engine.save_checkpoint
+    monkeypatch.setattr(engine, "save_checkpoint",
+                        lambda path, model, optim, state: (saves.append(state["step"]),
+                                                           real_save(path, model, optim, state)))
+    cfg = TrainConfig(name="tiny-once", task="codec", arch="mean_scale_hyperprior",
+                      arch_args={"N": 8, "M": 12, "lambdas": [0.005, 0.02]},
+                      data=[DataSource(str(tiny_models.parent / "photos"))], patch=64, batch=2,
+                      steps=4, threads=1, snapshot_every=2, snapshots_kept=3)
+    engine.train(cfg, root=tmp_path)
+    assert saves == [2, 4]
+    snaps = sorted((tmp_path / "tiny-once" / "snapshots").glob("*.safetensors"))
+    assert [p.name for p in snaps] == ["weights-00000002.safetensors",
+                                       "weights-00000004.safetensors"]
+    cfg.steps = 5  # resumed at step 4, one more step, which the loop does not save
+    engine.train(cfg, root=tmp_path)
+    assert saves == [2, 4, 5]
