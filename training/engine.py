@@ -154,7 +154,7 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
     t_start, t_log = time.time(), time.time()
     base_elapsed = state["elapsed"]
     sums: dict[str, float] = {}
-    saved_at = state["step"]  # a resumed run's checkpoint already holds this step
+    saved_at = state["step"] if ckpt.exists() else None  # a resumed run has saved this step
     while state["step"] < cfg.steps and state["elapsed"] < budget:
         lr = learning_rate(cfg, state["step"], state["elapsed"])
         for g in optim.param_groups:
