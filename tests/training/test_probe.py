@@ -55,3 +55,27 @@ def test_probe_refuses_crops_it_cannot_make_or_the_model_cannot_take(tiny_models
         probe(cfg, [tiny_models / "tiny-inpaint"], size=256)
     with pytest.raises(ValueError, match="multiple of"):
         probe(_config(tiny_models, "tiny-codec"), [tiny_models / "tiny-codec"], size=48)
+
+
+def test_eval_forward_quantises_the_hyper_latent_as_the_codec_does(tiny_models):
+    """The probe scores what the codec codes: ``z`` in integer steps from each channel's
+    median (the exported ``z_medians``), not rounded to integers."""
+    import numpy as np
+    import torch
+
+    from training.engine import build_model, load_weights
+
+    cfg = _config(tiny_models, "tiny-codec")
+    model = build_model(cfg).eval()
+    load_weights(model, tiny_models.parent / "runs" / "tiny-codec" / "weights.safetensors")
+    shipped = np.load(tiny_models / "tiny-codec" / "tables.npz")["z_medians"]
+    med = model.entropy_bottleneck.medians()
+    np.testing.assert_allclose(med, shipped, atol=1e-3)
+    assert np.abs(med - np.round(med)).max() > 0.05  # rounding z alone would differ
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        out = model(x, torch.tensor([0]))
+        z = model.h_a(model.g_a(x) * model.gains(torch.tensor([0]))[0])
+        m = torch.from_numpy(med).float()[None, :, None, None]
+        expected = model.entropy_bottleneck.likelihood(torch.round(z - m) + m)
+    torch.testing.assert_close(out["likelihoods"]["z"], expected)

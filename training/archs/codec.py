@@ -97,7 +97,11 @@ class MeanScaleHyperprior(nn.Module):
         gain, inv_gain = self.gains(level)
         y = self.g_a(x) * gain
         z = self.h_a(y)
-        z_tilde = z + torch.empty_like(z).uniform_(-0.5, 0.5) if self.training else torch.round(z)
+        if self.training:
+            z_tilde = z + torch.empty_like(z).uniform_(-0.5, 0.5)
+        else:  # as the codec quantises it: integer steps from each channel's median
+            med = torch.from_numpy(self.entropy_bottleneck.medians()).to(z)[None, :, None, None]
+            z_tilde = torch.round(z - med) + med
         means, scales = self.latent_params(y, z_tilde)
         y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
         y_lik = gaussian_likelihood(y_noisy if self.training else round_ste(y - means) + means,

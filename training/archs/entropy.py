@@ -67,6 +67,20 @@ class EntropyBottleneck(nn.Module):
         """CDF at points x (C, L) for every channel."""
         return torch.sigmoid(self.logits_cdf(x.unsqueeze(1).float())).squeeze(1)
 
+    @torch.no_grad()
+    def cdf_grid(self, search: float = 512.0) -> tuple[np.ndarray, np.ndarray]:
+        """(grid (L,), CDF of every channel on it (C, L)), float64, over ``[-search, search]``."""
+        grid = torch.linspace(-search, search, 2 ** 16 + 1)
+        cdf = self.cdf(grid.repeat(self.channels, 1)).double().numpy()
+        return grid.double().numpy(), cdf
+
+    def medians(self, search: float = 512.0) -> np.ndarray:
+        """(C,) each channel's median: where its CDF crosses 1/2 (read linearly on the grid).
+
+        The codec quantises ``z`` around these (``round(z - median) + median``)."""
+        grid, cdf = self.cdf_grid(search)
+        return np.array([np.interp(0.5, cdf[i], grid) for i in range(self.channels)])
+
 
 def gaussian_likelihood(y: torch.Tensor, means: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:
     scales = lower_bound(scales.float(), SCALE_BOUND)

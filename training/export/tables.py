@@ -56,10 +56,8 @@ def gaussian_tables(levels: int = 64) -> dict[str, np.ndarray]:
 def factorized_tables(bottleneck, search: float = 512.0) -> dict[str, np.ndarray]:
     """Per-channel pmfs of the learned factorized density, centred on each channel's median."""
     c = bottleneck.channels
-    grid = torch.linspace(-search, search, 2 ** 16 + 1)
-    cdf = bottleneck.cdf(grid.repeat(c, 1)).double().numpy()
-    gridn = grid.double().numpy()
-    medians = np.array([np.interp(0.5, cdf[i], gridn) for i in range(c)])
+    gridn, cdf = bottleneck.cdf_grid(search)
+    medians = bottleneck.medians(search)
     rows = []
     for i in range(c):
         lo = np.interp(TAIL_MASS / 2, cdf[i], gridn)
