@@ -78,8 +78,12 @@ class EntropyBottleneck(nn.Module):
         """(C,) each channel's median: where its CDF crosses 1/2 (read linearly on the grid).
 
         The codec quantises ``z`` around these (``round(z - median) + median``)."""
-        grid, cdf = self.cdf_grid(search)
-        return np.array([np.interp(0.5, cdf[i], grid) for i in range(self.channels)])
+        return grid_medians(*self.cdf_grid(search))
+
+
+def grid_medians(grid: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+    """(C,) where each row of ``cdf`` (C, L) crosses 1/2 on ``grid`` (L,), read linearly."""
+    return np.array([np.interp(0.5, row, grid) for row in cdf])
 
 
 def gaussian_likelihood(y: torch.Tensor, means: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..archs.entropy import scale_table
+from ..archs.entropy import grid_medians, scale_table
 
 TAIL_MASS = 1e-7
 HYPER_VERSION = "fixed-point-v1"
@@ -57,7 +57,7 @@ def factorized_tables(bottleneck, search: float = 512.0) -> dict[str, np.ndarray
     """Per-channel pmfs of the learned factorized density, centred on each channel's median."""
     c = bottleneck.channels
     gridn, cdf = bottleneck.cdf_grid(search)
-    medians = bottleneck.medians(search)
+    medians = grid_medians(gridn, cdf)
     rows = []
     for i in range(c):
         lo = np.interp(TAIL_MASS / 2, cdf[i], gridn)
