@@ -79,3 +79,35 @@ def test_eval_forward_quantises_the_hyper_latent_as_the_codec_does(tiny_models):
         m = torch.from_numpy(med).float()[None, :, None, None]
         expected = model.entropy_bottleneck.likelihood(torch.round(z - m) + m)
     torch.testing.assert_close(out["likelihoods"]["z"], expected)
+
+
+def test_the_hyper_latent_medians_follow_every_change_of_the_weights():
+    """``medians`` keeps its half-second grid between calls, but never past a weight change."""
+    import numpy as np
+    import torch
+
+    from training.archs.entropy import EntropyBottleneck, grid_medians
+
+    torch.manual_seed(0)
+    eb = EntropyBottleneck(4)
+    first = eb.medians()
+    assert eb.medians() is first  # nothing changed: the grid is not computed again
+
+    def fresh():
+        return grid_medians(*eb.cdf_grid())
+
+    with torch.no_grad():
+        eb.biases[-1].add_(0.2)  # an in-place edit
+    np.testing.assert_allclose(eb.medians(), fresh())
+    assert np.abs(eb.medians() - first).max() > 0.1
+    state = {k: v + 0.1 if "biases" in k else v for k, v in eb.state_dict().items()}
+    before = eb.medians()
+    eb.load_state_dict(state)  # loading weights
+    np.testing.assert_allclose(eb.medians(), fresh())
+    assert np.abs(eb.medians() - before).max() > 0.05
+    before = eb.medians()
+    optim = torch.optim.Adam(eb.parameters(), lr=1e-2)
+    eb.likelihood(torch.randn(1, 4, 3, 3)).log().sum().backward()
+    optim.step()  # a training step
+    np.testing.assert_allclose(eb.medians(), fresh())
+    assert np.abs(eb.medians() - before).max() > 1e-3

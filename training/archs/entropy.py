@@ -31,6 +31,7 @@ class EntropyBottleneck(nn.Module):
     def __init__(self, channels: int, filters=(3, 3, 3), init_scale: float = 10.0):
         super().__init__()
         self.channels = channels
+        self._medians_key = None  # what ``medians`` was last computed for
         dims = (1, *filters, 1)
         scale = init_scale ** (1 / (len(filters) + 1))
         self.matrices = nn.ParameterList()
@@ -77,8 +78,13 @@ class EntropyBottleneck(nn.Module):
     def medians(self, search: float = 512.0) -> np.ndarray:
         """(C,) each channel's median: where its CDF crosses 1/2 (read linearly on the grid).
 
-        The codec quantises ``z`` around these (``round(z - median) + median``)."""
-        return grid_medians(*self.cdf_grid(search))
+        The codec quantises ``z`` around these (``round(z - median) + median``). The grid costs
+        about half a second, so the result is kept until a parameter changes: an optimiser step
+        or ``load_state_dict`` bumps the in-place version counter of the tensors it writes."""
+        key = (search, *((p.data_ptr(), p._version) for p in self.parameters()))
+        if self._medians_key != key:
+            self._medians, self._medians_key = grid_medians(*self.cdf_grid(search)), key
+        return self._medians
 
 
 def grid_medians(grid: np.ndarray, cdf: np.ndarray) -> np.ndarray:
