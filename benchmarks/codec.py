@@ -1,14 +1,15 @@
-"""Rate-distortion benchmark of the AE Studio codec against JPEG, WebP and AVIF on Kodak.
+"""Rate-distortion benchmark of the AE Studio codec against JPEG, WebP, AVIF, JPEG XL and HEIC.
 
     PYTHONPATH=. python benchmarks/codec.py
 
-Options: ``--limit N`` (first N images), ``--codecs jpeg,webp,avif,aestudio,plain-ae``,
+Options: ``--limit N`` (first N images), ``--codecs jpeg,webp,avif,jxl,heic,aestudio,plain-ae``,
 ``--qualities 1,15,30,50,70,85,100`` (AE Studio), ``--baseline-qualities 5,10,...,95``
 (Pillow codecs), ``--bd-method pchip|cubic``, ``--threads N`` (ONNX Runtime),
 ``--data DIR``, ``--json PATH``, ``--plot PATH`` (``--plot ''`` skips the figure).
 
 Every size is the real byte count of the file each codec writes (the .aei container for
-AE Studio, in-memory JPEG/WebP/AVIF files from Pillow, header + zlib latent for plain-ae),
+AE Studio, in-memory JPEG/WebP/AVIF files from Pillow, JPEG XL from pillow-jxl-plugin (libjxl,
+effort 7), HEIC from pillow-heif (libheif + x265, 4:2:0), header + zlib latent for plain-ae),
 so bpp = bytes * 8 / (W * H). "plain-ae" is the classic tutorial autoencoder (no entropy
 model, 8-bit latent + zlib; benchmarks/plain_ae.py), trained by the same package and exported
 to benchmarks/baselines/: it shows what the entropy model and rate-distortion training buy.
@@ -19,7 +20,8 @@ image (after one untimed warm-up, so model loading is not counted), and the proc
 RSS after each codec (a high-water mark, so cumulative in the order the codecs run; the
 default order runs the light Pillow codecs first). BD-rates (benchmarks/bdrate.py) are
 against JPEG, on PSNR and on MS-SSIM dB; "n/a" with the reason when the curves share no
-quality interval or a codec has a single point.
+quality interval or a codec has a single point. A codec whose encoder is not installed is
+skipped with the reason, printed and kept in the JSON under "skipped", never silently.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from PIL import Image, features
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from app.core.extra_formats import encode_extra, extra_format_status  # noqa: E402
 from app.core.imageio import load_image, to_rgb  # noqa: E402
 from app.core.metrics import bits_per_pixel, ms_ssim, psnr  # noqa: E402
 from benchmarks.bdrate import METHODS, bd_rate  # noqa: E402
@@ -51,7 +54,11 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "kodak"
 RESULTS = REPO / "benchmarks" / "results"
 AE_QUALITIES = (1, 15, 30, 50, 70, 85, 100)
 BASELINE_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
-ALL_CODECS = ("jpeg", "webp", "avif", "aestudio", "plain-ae")  # default run order
+# libheif's quality reaches 1.2 bpp on Kodak at 50 and 5.6 bpp at 90: its default points sit
+# where the other codecs are, 0.05-1.5 bpp, instead of mostly above them.
+HEIC_QUALITIES = (2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50)
+ALL_CODECS = ("jpeg", "webp", "avif", "jxl", "heic", "aestudio", "plain-ae")  # run order
+EXTRA_LABELS = {"jxl": "JPEG XL (libjxl, effort 7)", "heic": "HEIC (x265 intra, 4:2:0)"}
 PLAIN_AE_DIR = REPO / "benchmarks" / "baselines" / "plain-autoencoder-v1"
 REFERENCE = "jpeg"
 
@@ -96,6 +103,27 @@ def pillow_codec(name: str, fmt: str, label: str, qualities: Sequence[float],
                           {"format": fmt, **params})
 
 
+def extra_codec(name: str, qualities: Sequence[float]) -> CodecUnderTest:
+    """JPEG XL or HEIC through its optional Pillow plugin (app/core/extra_formats.py)."""
+    def decode(data: bytes) -> np.ndarray:
+        with Image.open(io.BytesIO(data)) as im:
+            return np.asarray(im.convert("RGB"))
+
+    return CodecUnderTest(name, EXTRA_LABELS[name], tuple(int(q) for q in qualities),
+                          lambda px, q: encode_extra(px, name, int(q)), decode,
+                          {"format": name, "plugin": _plugin_version(name)})
+
+
+def _plugin_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    package = {"jxl": "pillow-jxl-plugin", "heic": "pillow-heif"}[name]
+    try:
+        return f"{package} {version(package)}"
+    except PackageNotFoundError:
+        return package
+
+
 def aestudio_codec(qualities: Sequence[float], threads: int | None) -> CodecUnderTest:
     from app.core.engine import Engine
 
@@ -121,8 +149,16 @@ def plain_ae_codec(threads: int | None) -> CodecUnderTest:
 
 
 def make_codecs(names: Sequence[str], ae_qualities: Sequence[float],
-                baseline_qualities: Sequence[float], threads: int | None) -> list[CodecUnderTest]:
+                baseline_qualities: Sequence[float], threads: int | None,
+                skipped: dict[str, str] | None = None) -> list[CodecUnderTest]:
+    """The codecs to run; each one that cannot run here goes into ``skipped`` with why."""
     codecs = []
+    skipped = {} if skipped is None else skipped
+
+    def skip(name: str, reason: str) -> None:
+        print(f"note: skipping {name}: {reason}", file=sys.stderr)
+        skipped[name] = reason
+
     for name in names:
         if name == "aestudio":
             codecs.append(aestudio_codec(ae_qualities, threads))
@@ -136,10 +172,18 @@ def make_codecs(names: Sequence[str], ae_qualities: Sequence[float],
                                        method=6))
         elif name == "avif":
             if not features.check("avif"):
-                print("note: this Pillow has no AVIF support; skipping avif", file=sys.stderr)
+                skip("avif", "this Pillow has no AVIF support")
                 continue
             codecs.append(pillow_codec("avif", "AVIF", "AVIF (speed 6)", baseline_qualities,
                                        speed=6))
+        elif name in EXTRA_LABELS:
+            reason = extra_format_status(name)
+            if reason is not None:
+                skip(name, reason)
+                continue
+            codecs.append(extra_codec(name, HEIC_QUALITIES if name == "heic"
+                                      and baseline_qualities == BASELINE_QUALITIES
+                                      else baseline_qualities))
     return codecs
 
 
@@ -326,7 +370,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--qualities", type=_numbers, default=AE_QUALITIES,
                     help="AE Studio qualities (continuous 1..100)")
     ap.add_argument("--baseline-qualities", type=_numbers, default=BASELINE_QUALITIES,
-                    help="JPEG/WebP/AVIF qualities")
+                    help="JPEG/WebP/AVIF/JPEG XL qualities (HEIC's default: "
+                    f"{','.join(map(str, HEIC_QUALITIES))}; this option sets it too)")
     ap.add_argument("--bd-method", choices=METHODS, default="pchip")
     ap.add_argument("--threads", type=int, default=None, help="ONNX Runtime intra-op threads")
     ap.add_argument("--json", type=Path, default=RESULTS / "codec.json")
@@ -349,7 +394,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if old["images"] != [n for n, _ in images]:
             raise SystemExit(f"--reuse: {args.reuse} was measured on other images")
         results.update({k: v for k, v in old["codecs"].items() if k not in args.codecs})
-    for codec in make_codecs(args.codecs, args.qualities, args.baseline_qualities, args.threads):
+    skipped: dict[str, str] = {}
+    for codec in make_codecs(args.codecs, args.qualities, args.baseline_qualities, args.threads,
+                             skipped):
         results[codec.name] = run_codec(codec, images)
     bd = bd_rates(results, args.bd_method)
     print_rd_table(results)
@@ -357,7 +404,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     report = {"dataset": str(args.data), "images": [n for n, _ in images],
               "bd_method": args.bd_method, "bd_reference": REFERENCE,
-              "environment": environment(), "codecs": results, "bd_rate": bd}
+              "environment": environment(), "codecs": results, "bd_rate": bd,
+              "skipped": skipped}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(_finite(report), indent=1) + "\n")
     print(f"\nwrote {args.json}")

@@ -1,6 +1,7 @@
 """Classic codecs at a given file size: the fair comparison for a learned codec.
 
-Squoosh-style "what would JPEG / WebP / AVIF look like at the same number of bytes?": a
+Squoosh-style "what would JPEG / WebP / AVIF / JPEG XL / HEIC look like at the same number of
+bytes?": a
 bisection over each encoder's integer quality finds the highest quality whose file fits the
 byte budget (or the smallest file it can make, flagged as over budget).
 """
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, features
 
+from .extra_formats import EXTRA_FORMATS, encode_extra, extra_format_status
 from .imageio import encode_image_bytes
 
-__all__ = ["FORMATS", "SameSize", "available_formats", "encode_at_size"]
+__all__ = ["FORMATS", "SameSize", "available_formats", "encode_at_size", "encode_format",
+           "format_status"]
 
-FORMATS = ("jpeg", "webp", "avif")
+FORMATS = ("jpeg", "webp", "avif", *EXTRA_FORMATS)
 QUALITY_RANGE = (1, 100)
 
 
@@ -40,8 +43,23 @@ class SameSize:
 
 
 def available_formats() -> tuple[str, ...]:
-    """The formats this Pillow can write (AVIF needs Pillow's libavif support)."""
-    return tuple(f for f in FORMATS if f != "avif" or features.check("avif"))
+    """The formats this Pillow can write (AVIF needs Pillow's libavif support; JPEG XL and
+    HEIC need their optional plugins, see ``extra_formats``)."""
+    return tuple(f for f in FORMATS if format_status(f) is None)
+
+
+def format_status(fmt: str) -> str | None:
+    if fmt in EXTRA_FORMATS:
+        return extra_format_status(fmt)
+    if fmt == "avif" and not features.check("avif"):
+        return "this Pillow has no AVIF support"
+    return None
+
+
+def encode_format(pixels: np.ndarray, fmt: str, quality: int) -> bytes:
+    if fmt in EXTRA_FORMATS:
+        return encode_extra(pixels, fmt, quality)
+    return encode_image_bytes(pixels, fmt, quality)
 
 
 def _decode(data: bytes, channels: int) -> np.ndarray:
@@ -59,6 +77,9 @@ def encode_at_size(pixels: np.ndarray, fmt: str, target_bytes: int,
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    reason = format_status(fmt)
+    if reason is not None:
+        raise ValueError(f"cannot encode as {fmt.upper()}: {reason}")
     if target_bytes <= 0:
         raise ValueError("the byte budget must be positive")
     if pixels.ndim == 3 and pixels.shape[2] == 4:
@@ -68,7 +89,7 @@ def encode_at_size(pixels: np.ndarray, fmt: str, target_bytes: int,
     best: tuple[int, bytes] | None = None
     while lo <= hi:  # the file size grows with the quality: bisect for the last fit
         q = (lo + hi) // 2
-        data = encode_image_bytes(pixels, fmt, q)
+        data = encode_format(pixels, fmt, q)
         if len(data) <= target_bytes:
             best, lo = (q, data), q + 1
         else:
@@ -76,7 +97,7 @@ def encode_at_size(pixels: np.ndarray, fmt: str, target_bytes: int,
         if cancel is not None and cancel():
             break
     if best is None:  # nothing fits: the lowest quality, flagged by ``fits``
-        best = (QUALITY_RANGE[0], encode_image_bytes(pixels, fmt, QUALITY_RANGE[0]))
+        best = (QUALITY_RANGE[0], encode_format(pixels, fmt, QUALITY_RANGE[0]))
     q, data = best
     channels = 1 if pixels.ndim == 2 else 3
     return SameSize(fmt, data, _decode(data, channels), q, time.perf_counter() - t, target_bytes)

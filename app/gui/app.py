@@ -2,15 +2,49 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QtMsgType, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 __all__ = ["APP_NAME", "DESKTOP_FILE_NAME", "create_application", "run_gui"]
 
 APP_NAME = "AE Studio"
 DESKTOP_FILE_NAME = "aestudio"
+# Test hook (docs/desktop.md): with AESTUDIO_QUIT_AFTER_LOAD=1, once the first file given on
+# the command line is shown and no job runs, print "loaded: NAME WxH (1 of N)" (or "error:
+# MESSAGE") on stdout and quit with status 0 (or 1).  tests/gui/test_gui_launch.py runs the
+# desktop entry's Exec line with it.
+QUIT_AFTER_LOAD_ENV = "AESTUDIO_QUIT_AFTER_LOAD"
+
+
+def _new_application(argv: list[str]) -> QApplication:
+    """A QApplication, or one line and exit status 1 where Qt cannot open its platform plugin
+    (a DISPLAY that does not answer, missing xcb libraries): Qt would print several lines,
+    some misleading, and abort (status 134)."""
+    held: list[str] = []
+
+    def on_message(mode, _context, message: str) -> None:
+        if mode == QtMsgType.QtFatalMsg:
+            from app.main import no_display_line
+
+            platform = os.environ.get("QT_QPA_PLATFORM") or "default"
+            where = os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY") or "none"
+            print(no_display_line(f"Qt could not start its {platform!r} platform plugin "
+                                  f"(display {where!r})"), file=sys.stderr, flush=True)
+            os._exit(1)  # returning would let Qt abort()
+        held.append(message)
+
+    previous = qInstallMessageHandler(on_message)
+    try:
+        app = QApplication(argv)
+    finally:
+        qInstallMessageHandler(previous)
+    for message in held:  # the platform started: its warnings are worth seeing
+        print(message, file=sys.stderr)
+    return app
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -19,9 +53,10 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
     app = QApplication.instance()
     if app is None:
-        app = QApplication([sys.argv[0] if sys.argv else "aestudio", *(argv or [])])
+        app = _new_application([sys.argv[0] if sys.argv else "aestudio", *(argv or [])])
+    # no setApplicationDisplayName: Qt would append it to every window title, which already
+    # starts with the name ("AE Studio — x.png — AE Studio")
     app.setApplicationName(APP_NAME)
-    app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName(DESKTOP_FILE_NAME)  # matches resources/aestudio.desktop
     app.setWindowIcon(make_app_icon())
@@ -29,7 +64,8 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
 
 def run_gui(argv: list[str]) -> int:
-    """Open the main window on ``argv[0]`` (an image or .aei) or the bundled sample."""
+    """Open the main window on the files in ``argv`` (images or .aei; several are a list to
+    step through with Page Up / Page Down), or on the bundled sample."""
     app = create_application()
     try:
         from app.core.engine import Engine
@@ -53,7 +89,36 @@ def run_gui(argv: list[str]) -> int:
         problems = "\n".join(engine.registry.problems)
         window.show_error(f"No codec model was found in {engine.registry.root}."
                           + (f"\n\n{problems}" if problems else ""))
-    path = Path(argv[0]) if argv else SAMPLE
-    if path.exists() or argv:
-        window.open_path(path)
+    paths = [Path(a) for a in argv]
+    if len(paths) > 1:
+        window.open_files(paths)
+    elif paths:
+        window.open_path(paths[0])
+    # no file: the window's empty state (drop zone, Open, Open sample), nothing runs unasked
+    if os.environ.get(QUIT_AFTER_LOAD_ENV) == "1":
+        _quit_after_load(app, window, paths[0].name if paths else SAMPLE.name)
     return app.exec()
+
+
+def _quit_after_load(app: QApplication, window, name: str) -> None:
+    """The ``AESTUDIO_QUIT_AFTER_LOAD`` hook: poll until ``name`` is shown (a decoded .aei
+    arrives from a worker thread) or an error is reported, with no job running; then report
+    on stdout and quit."""
+
+    def poll() -> None:
+        if window.controller.is_busy:
+            QTimer.singleShot(50, poll)
+            return
+        if window.current_name == name and window.current_pixels is not None:
+            h, w = window.current_pixels.shape[:2]
+            report, status = f"loaded: {name} {w}x{h} (1 of {max(1, len(window.files))})", 0
+        elif window.last_error is not None:
+            report, status = f"error: {window.last_error}", 1
+        else:
+            QTimer.singleShot(50, poll)
+            return
+        print(report, flush=True)
+        window.close()
+        app.exit(status)
+
+    QTimer.singleShot(0, poll)

@@ -129,12 +129,3 @@ def test_console_entry_reports_errors_without_traceback(tmp_path):
                           cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr.startswith("aestudio: error:") and "Traceback" not in proc.stderr
-
-
-def test_bare_command_without_a_display_runs_the_demo(capsys, tiny_models, monkeypatch):
-    monkeypatch.delenv("DISPLAY", raising=False)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    monkeypatch.setenv("AESTUDIO_MODELS", str(tiny_models))
-    code, out, err = run_cli(capsys)
-    assert code == 0
-    assert "No display" in err and "PSNR" in out and "inpaint" in out

@@ -86,10 +86,27 @@ def test_left_side_shows_a_classic_codec_at_the_same_size(qtbot, opened, fmt):
     assert re.search(rf"{fmt.upper()} q\d+", win.compress_panel.same_size_label.text())
     # the search is right: one quality step up no longer fits
     if same["quality"] < 100:
-        from app.core.imageio import encode_image_bytes
-        assert len(encode_image_bytes(win.current_pixels, fmt, same["quality"] + 1)) > ae_bytes
+        from app.core.same_size import encode_format
+        assert len(encode_format(win.current_pixels, fmt, same["quality"] + 1)) > ae_bytes
     win.compress_panel.set_compare_with("original")
     assert win.compare_view.left_caption.text().startswith("Original")
+
+
+def test_a_format_without_its_encoder_is_listed_disabled_with_the_reason(qtbot, monkeypatch):
+    from app.gui import panels
+
+    monkeypatch.setattr(panels, "format_status",
+                        lambda fmt: "needs the pillow-heif package" if fmt == "heic" else None)
+    panel = panels.CompressPanel()
+    qtbot.addWidget(panel)
+    combo = panel.compare_combo
+    heic = combo.model().item(combo.findData("heic"))
+    assert not heic.isEnabled() and "pillow-heif" in heic.toolTip()
+    assert combo.model().item(combo.findData("jxl")).isEnabled()
+    panel.set_compare_with("heic")  # e.g. a stored setting from an install that had it
+    assert combo.currentData() == "original"
+    panel.set_compare_with("jxl")
+    assert combo.currentData() == "jxl"
 
 
 def test_same_size_search_reports_an_impossible_budget():
