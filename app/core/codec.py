@@ -17,6 +17,7 @@ from . import entropy
 from .checkerboard import VERSION as CHECKERBOARD, FixedCheckerboard, anchor_mask
 from .hyper_fixed import VERSION as FIXED_HYPER, FixedHyperSynthesis, HyperTablesError
 from .imageio import _DECODE_ERRORS, PixelLimitError, from_rgb, max_pixels_limit, to_rgb
+from .memory_budget import MemoryBudgetError, check_fits, reserve
 from .registry import Model, ModelError, ModelIntegrityError
 from .sessions import SessionPool
 from .tiling import run_rescaling_tiles
@@ -27,6 +28,26 @@ QUALITY_MIN, QUALITY_MAX = 1.0, 100.0
 # 0.7 GB) for any image size while the result equals one pass over the whole image.
 TILE_PX, CONTEXT_PX = 512, 64
 LATENT_FACTOR = 16
+# Peak memory of a decode, measured with tracemalloc on the shipped codec (M=192) from 0.4 to
+# 3 megapixels and rounded up: the float output and its conversion to 8 bits per padded pixel,
+# the symbols, means, indexes and float latent per latent element, and the tiles' working set.
+# 100 megapixels come to 5.6 GiB, close to the 5.8 GB of process memory measured for them.
+DECODE_BYTES_PER_PIXEL = 40
+DECODE_BYTES_PER_LATENT = 24
+DECODE_FIXED_BYTES = 64 << 20
+
+
+class DecodeBudgetError(MemoryBudgetError, bsf.BitstreamError):
+    """Decoding this file would need more memory than the budget (``AESTUDIO_MAX_MEMORY``)."""
+
+
+def decode_peak_bytes(width: int, height: int, pad_bottom: int, pad_right: int,
+                      latent_shapes: list[tuple[int, ...]]) -> int:
+    """The decoder's peak memory for a header, before anything is allocated."""
+    latents = sum(int(c) * int(h) * int(w) for c, h, w in latent_shapes)
+    pixels = (int(width) + int(pad_right)) * (int(height) + int(pad_bottom))
+    return (DECODE_BYTES_PER_PIXEL * pixels + DECODE_BYTES_PER_LATENT * latents
+            + DECODE_FIXED_BYTES)
 
 
 @dataclass
@@ -100,6 +121,12 @@ class Codec:
         pb, pr = -h % self.factor, -w % self.factor
         if (h + pb) * (w + pr) > 2 * max_pixels_limit():
             raise PixelLimitError(self._padded_message(w, h))
+        # never write a file that this decoder would refuse for its memory
+        hp, wp = h + pb, w + pr
+        shapes = [(self.tables.gains.shape[1], hp // 16, wp // 16),
+                  (len(self.tables.z), hp // 64, wp // 64)]
+        check_fits(decode_peak_bytes(w, h, pb, pr, shapes),
+                   f"a {w}x{h} image (decoding its file)")
         x = np.pad(rgb, ((0, pb), (0, pr), (0, 0)), mode="edge")
         x = x.astype(np.float32).transpose(2, 0, 1)[None] / 255.0
         y = run_rescaling_tiles(x, lambda t: self.sessions.run(self.model, "analysis", x=t)[0],
@@ -110,6 +137,8 @@ class Codec:
         return self.encode_analysis(self.analyse(pixels), quality)
 
     def encode_analysis(self, a: Analysis, quality: float) -> bytes:
+        if not np.isfinite(quality):  # NaN would pass the clip below
+            raise ValueError(f"quality must be a finite number, not {quality!r}")
         quality = float(np.clip(round(quality, 2), QUALITY_MIN, QUALITY_MAX))
         gain, _ = self.tables.gain_vectors(quality)
         y = a.y * gain[None, :, None, None]
@@ -162,8 +191,6 @@ class Codec:
     # -- decoding ---------------------------------------------------------------------------
     def decode_symbols(self, bs: bsf.Bitstream) -> Symbols:
         """The entropy-decoded part of a file, before any float network runs."""
-        if bs.model_id != self.model.id:
-            raise ModelError(f"file needs model {bs.model_id!r}, this codec is {self.model.id!r}")
         self._check_geometry(bs)
         _, (zc, zh, zw) = bs.latent_shapes
         z_idx = np.broadcast_to(np.arange(zc)[None, :, None, None], (1, zc, zh, zw))
@@ -201,6 +228,13 @@ class Codec:
 
     def decode(self, data: bytes | bsf.Bitstream) -> np.ndarray:
         bs = data if isinstance(data, bsf.Bitstream) else bsf.unpack(data)
+        self._check_geometry(bs)  # the latent shapes are right before they are budgeted
+        need = decode_peak_bytes(bs.width, bs.height, bs.pad_bottom, bs.pad_right,
+                                 bs.latent_shapes)
+        with reserve(need, f"decoding this {bs.width}x{bs.height} image", DecodeBudgetError):
+            return self._decode(bs)
+
+    def _decode(self, bs: bsf.Bitstream) -> np.ndarray:
         _, means, _, y_sym = self.decode_symbols(bs)
         _, inv_gain = self.tables.gain_vectors(bs.quality)
         y_hat = (y_sym.astype(np.float32) + means) * inv_gain[None, :, None, None]
@@ -227,6 +261,8 @@ class Codec:
         return means, self.tables.scale_indexes(scales)
 
     def _check_geometry(self, bs: bsf.Bitstream) -> None:
+        if bs.model_id != self.model.id:
+            raise ModelError(f"file needs model {bs.model_id!r}, this codec is {self.model.id!r}")
         f = self.factor
         if bs.width * bs.height > max_pixels_limit():
             raise bsf.CorruptFileError(f"image size {bs.width}x{bs.height} exceeds the pixel "

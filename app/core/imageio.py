@@ -18,6 +18,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps, features
 
 from .atomic_write import atomic_write_bytes, write_atomically
+from .bounded_read import InputFileError, read_input
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -116,20 +117,14 @@ def load_image(path: str | os.PathLike[str], max_pixels: int | None = None) -> L
     p = Path(path)
     name = p.name or str(p)
     try:
-        size = p.stat().st_size
+        # the one bounded reader: regular files only, at most MAX_INPUT_BYTES
+        data = read_input(p, name=name)
+    except InputFileError as exc:
+        raise ImageIOError(str(exc)) from exc
     except OSError as exc:
         raise ImageIOError(f"{name}: cannot read file ({exc.strerror or exc})") from exc
-    if p.is_dir():
-        raise ImageIOError(f"{name}: is a folder, not an image file")
-    if size == 0:
-        raise ImageIOError(f"{name}: file is empty (0 bytes)")
-    try:
-        with open(p, "rb") as fp:
-            loaded = _load(fp, name, max_pixels)
-    except OSError as exc:
-        raise ImageIOError(f"{name}: cannot read file ({exc.strerror or exc})") from exc
+    loaded = load_image_bytes(data, name, max_pixels)
     loaded.path = p
-    loaded.file_bytes = size
     return loaded
 
 
@@ -171,6 +166,7 @@ def _load(fp: IO[bytes], name: str, max_pixels: int | None) -> LoadedImage:
                              else "animated image: first frame used")
                 im.seek(0)
             raw16 = _is_16bit_rgb(im)
+            rawmode = _raw_mode(im)
             im.load()
             ImageOps.exif_transpose(im, in_place=True)
         except Image.DecompressionBombError as exc:
@@ -181,7 +177,9 @@ def _load(fp: IO[bytes], name: str, max_pixels: int | None) -> LoadedImage:
         exif = _clean_exif(im.info.get("exif"))
         icc = im.info.get("icc_profile") or None
         try:
-            pixels = _to_array(im, notes, raw16)
+            pixels = _to_array(im, notes, raw16, rawmode)
+        except ImageIOError as exc:  # pixel values that have no 8-bit reading
+            raise ImageIOError(f"{name}: {exc}") from exc
         except ValueError as exc:
             raise ImageIOError(f"{name}: unsupported image mode {im.mode!r} ({exc})") from exc
     if icc is not None and not _icc_matches(icc, pixels.shape[2]):
@@ -208,14 +206,19 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
-def _is_16bit_rgb(im: Image.Image) -> bool:
-    """Pillow silently reads 48/64-bit RGB(A) as 8-bit; detect it from the raw mode."""
+def _raw_mode(im: Image.Image) -> str:
+    """The raw mode of the file's first tile ("I;16B", "I;32S", ...): what it stores."""
     try:
         args = im.tile[0][3] if im.tile else None
     except (IndexError, TypeError):
-        return False
+        return ""
     raw = args[0] if isinstance(args, tuple) and args else args
-    return im.mode in ("RGB", "RGBA") and isinstance(raw, str) and ";16" in raw
+    return raw if isinstance(raw, str) else ""
+
+
+def _is_16bit_rgb(im: Image.Image) -> bool:
+    """Pillow silently reads 48/64-bit RGB(A) as 8-bit; detect it from the raw mode."""
+    return im.mode in ("RGB", "RGBA") and ";16" in _raw_mode(im)
 
 
 def _clean_exif(data: Any) -> bytes | None:
@@ -234,19 +237,13 @@ def _clean_exif(data: Any) -> bytes | None:
     return data
 
 
-def _to_array(im: Image.Image, notes: list[str], raw16: bool) -> np.ndarray:
+def _to_array(im: Image.Image, notes: list[str], raw16: bool,
+              rawmode: str = "") -> np.ndarray:
     mode = im.mode
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
-        values = np.asarray(im).astype(np.int64)
-        grey = ((np.clip(values, 0, 65535) + 128) // 257).astype(np.uint8)
-        notes.append("16-bit image reduced to 8 bits")
-        return grey[:, :, None]
+    if mode.startswith("I;16") or mode == "I":
+        return _integer_to_uint8(np.asarray(im), mode, rawmode, notes)[:, :, None]
     if mode == "F":
-        values = np.nan_to_num(np.asarray(im, dtype=np.float64))
-        scale = 255.0 if values.size and values.max() <= 1.0 else 1.0
-        grey = np.clip(np.rint(values * scale), 0, 255).astype(np.uint8)
-        notes.append("32-bit float image reduced to 8 bits")
-        return grey[:, :, None]
+        return _float_to_uint8(np.asarray(im), notes)[:, :, None]
     if mode in ("P", "PA"):
         has_alpha = mode == "PA" or "transparency" in im.info
         target = "RGBA" if has_alpha else "RGB"
@@ -272,6 +269,59 @@ def _to_array(im: Image.Image, notes: list[str], raw16: bool) -> np.ndarray:
     if arr.ndim == 2:
         arr = arr[:, :, None]
     return arr
+
+
+# How pixels that are not 8-bit become 8-bit (docs/robustness.md, "Odd but valid images").
+# Integers: a 16-bit file (its raw mode says ;16) is on the 0..65535 scale. A 32-bit integer
+# image declares no range, so its values choose: all within 0..255 -> used as they are; within
+# 0..65535 -> the 16-bit scale; larger -> scaled so that the largest value is 255. Negative
+# values become 0. Floats: the 0..1 scale when the largest value is at most 1, or when most of
+# the non-zero values are at most 1 (so highlights above 1.0 are clipped, not taken for a
+# 0..255 image); else the 0..255 scale, or the 0..65535 one when most non-zero values exceed
+# 255. Values outside the scale are clipped. NaN or infinite pixels are refused.
+_FLOAT_SCALES = ((1.0, 255.0, "0..1"), (255.0, 1.0, "0..255"), (65535.0, 255.0 / 65535.0,
+                                                                 "0..65535"))
+
+
+def _integer_to_uint8(values: np.ndarray, mode: str, rawmode: str,
+                      notes: list[str]) -> np.ndarray:
+    v = values.astype(np.int64)
+    top = int(v.max()) if v.size else 0
+    if int(v.min(initial=0)) < 0:
+        notes.append("negative pixel values set to 0")
+    v = np.clip(v, 0, None)
+    if mode.startswith("I;16") or ";16" in rawmode:
+        notes.append("16-bit image reduced to 8 bits")
+        return ((np.minimum(v, 65535) + 128) // 257).astype(np.uint8)
+    if top <= 255:
+        notes.append("32-bit integer image holding 0..255: values used as they are")
+        return v.astype(np.uint8)
+    if top <= 65535:
+        notes.append("32-bit integer image holding 0..65535: read as 16-bit")
+        return ((v + 128) // 257).astype(np.uint8)
+    notes.append(f"32-bit integer image scaled from 0..{top} to 0..255")
+    return np.rint(v * (255.0 / top)).astype(np.uint8)
+
+
+def _float_to_uint8(values: np.ndarray, notes: list[str]) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float32)
+    finite = np.isfinite(v)
+    if not finite.all():
+        bad = int(v.size - np.count_nonzero(finite))
+        raise ImageIOError(f"image has NaN or infinite pixel values ({bad:,} of {v.size:,}); "
+                           f"only finite values can be read")
+    nonzero = np.count_nonzero(v)
+    limit, scale, label = _FLOAT_SCALES[0]
+    for next_limit, next_scale, next_label in _FLOAT_SCALES[1:]:
+        # the next scale only when most non-zero values lie above this one's top
+        if v.size == 0 or v.max() <= limit or 2 * np.count_nonzero(v > limit) <= nonzero:
+            break
+        limit, scale, label = next_limit, next_scale, next_label
+    outside = int(np.count_nonzero((v < 0) | (v > limit)))
+    notes.append(f"32-bit float image on the {label} scale reduced to 8 bits")
+    if outside:
+        notes.append(f"{outside:,} pixel values outside {label} clipped")
+    return np.clip(np.rint(v * scale), 0, 255).astype(np.uint8)
 
 
 def _icc_matches(icc: bytes, channels: int) -> bool:

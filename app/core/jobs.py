@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .atomic_write import atomic_write_bytes
+from .bounded_read import read_input
 from .engine import Engine
 from .imageio import load_image, save_image
 from .metrics import bits_per_pixel, psnr
@@ -31,6 +32,7 @@ class Job:
     force: bool = False
     measure: bool = False          # compress: also decode and report PSNR
     passes: int | None = None      # denoise, inpaint: network passes per tile (None: default)
+    strength: float = 1.0          # denoise: multiplies the noise level (map or sigma)
 
     def output_path(self) -> Path:
         if self.output is not None:
@@ -68,10 +70,8 @@ def _check_output(job: Job) -> Path:
 
 
 def read_aei(path: Path) -> bytes:
-    size = Path(path).stat().st_size
-    if size > MAX_AEI_BYTES:
-        raise ValueError(f"{path} is too large to be an .aei file ({size} bytes)")
-    return Path(path).read_bytes()
+    """The bytes of an .aei file, through the one bounded reader (regular files only)."""
+    return read_input(path, max_bytes=MAX_AEI_BYTES)
 
 
 def load_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
@@ -105,8 +105,10 @@ def run(job: Job, engine: Engine, progress: Callable[[int, int], None] | None = 
         extra["passes"] = resolve_passes(job.task, job.passes)
         if job.task == "denoise":
             pixels, sigma = engine.denoise(img.pixels, job.sigma, progress, cancel, job.model,
-                                           job.passes)
+                                           job.passes, strength=job.strength)
             extra["sigma"] = round(sigma, 2)
+            if job.strength != 1.0:
+                extra["strength"] = job.strength
         else:
             if job.mask is None:
                 raise ValueError("inpaint needs a mask (white = hole)")

@@ -5,11 +5,21 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
+import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.spec.manifest import MANIFEST_NAME, Manifest, ManifestError, sha256_file
+from app.spec.manifest import (
+    MANIFEST_NAME,
+    MAX_MANIFEST_BYTES,
+    Manifest,
+    ManifestError,
+    sha256_file,
+)
+from app.spec.model_index import ModelIndex, ModelIndexError, load_index
+
+from .bounded_read import InputFileError, read_input
 
 
 class ModelError(Exception):
@@ -24,15 +34,40 @@ class ModelIntegrityError(ModelError):
     """A model file is missing or does not match the hash its manifest lists."""
 
 
-def default_models_dir() -> Path:
-    """``$AESTUDIO_MODELS``, else the repository's ``models/``, else ``<prefix>/share/aestudio``."""
+# Filled by setup.py at build time with the models the index marks for the wheel.
+PACKAGE_MODELS = Path(__file__).resolve().parents[1] / "models"
+# A source checkout (editable install or PYTHONPATH) runs the repository's models/.
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def find_models_dir() -> tuple[Path, str]:
+    """The models folder and its origin: ``$AESTUDIO_MODELS`` ("env"), else a source checkout's
+    ``models/`` ("folder"), else the models installed with the package ("package")."""
     env = os.environ.get("AESTUDIO_MODELS")
     if env:
-        return Path(env)
-    repo = Path(__file__).resolve().parents[2] / "models"
-    if repo.is_dir():
-        return repo
-    return Path(sys.prefix) / "share" / "aestudio" / "models"
+        return Path(env), "env"
+    if (CHECKOUT / "pyproject.toml").is_file() and (CHECKOUT / "models").is_dir():
+        return CHECKOUT / "models", "folder"
+    return PACKAGE_MODELS, "package"
+
+
+def default_models_dir() -> Path:
+    return find_models_dir()[0]
+
+
+def no_models_message(root: Path, origin: str, task: str | None = None,
+                      empty: bool = True) -> str:
+    """One line: which folder holds no (``task``) model, and how to fix that."""
+    what = f"no {task} model" if task else "no models"
+    state = (" (the folder does not exist)" if not Path(root).is_dir()
+             else " (the folder holds no models)" if task and empty else "")
+    fix = {"env": "set AESTUDIO_MODELS to a folder of model folders, or unset it to use the "
+                  "models installed with aestudio",
+           "folder": "pass --models a folder of model folders (each with a manifest.json), "
+                     "or set AESTUDIO_MODELS to one",
+           "package": 'reinstall aestudio (pip install --force-reinstall "aestudio[cpu]"), '
+                      "or set AESTUDIO_MODELS to a folder of model folders"}[origin]
+    return f"{what} in {root}{state}; fix: {fix}"
 
 
 def version_key(name: str) -> tuple:
@@ -62,27 +97,90 @@ class Model:
         return bytes.fromhex(self.manifest.model_hash()[:16])
 
 
+class ManifestWarning(UserWarning):
+    """A model folder's manifest was refused; the model is skipped, the others work."""
+
+
+@dataclass(frozen=True)
+class BrokenModel:
+    """A model folder whose manifest was refused, and why."""
+    directory: Path
+    manifest: Path
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.manifest}: {self.reason}"
+
+
+def load_manifest(path: Path) -> Manifest:
+    """The manifest at ``path``, read through the bounded reader (a regular file of at most
+    MAX_MANIFEST_BYTES: a FIFO or device named manifest.json cannot hang the scan) and
+    checked against the schema; ManifestError says what is wrong."""
+    try:
+        return Manifest.parse(read_input(path, max_bytes=MAX_MANIFEST_BYTES))
+    except InputFileError as exc:
+        raise ManifestError(str(exc).removeprefix(f"{path}: ")) from None
+    except OSError as exc:
+        raise ManifestError(f"cannot read the manifest ({exc.strerror or exc})") from None
+
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(message: str) -> None:
+    """One ManifestWarning per broken manifest and process (every batch worker scans)."""
+    with _warned_lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    warnings.warn(message, ManifestWarning, stacklevel=4)
+
+
 class Registry:
     """All models under one folder; files are hash-checked before first use."""
 
-    def __init__(self, root: str | Path | None = None):
-        self.root = Path(root) if root is not None else default_models_dir()
+    def __init__(self, root: str | Path | None = None, index: ModelIndex | None = None):
+        if root is None:
+            self.root, self.origin = find_models_dir()
+        else:
+            self.root, self.origin = Path(root), "folder"
         self._models: dict[str, Model] | None = None
         self._verified: dict[Path, tuple[int, int]] = {}
         self.problems: list[str] = []
+        self.broken: list[BrokenModel] = []  # manifests refused by the last scan
+        if index is None:
+            try:
+                index = load_index()
+            except ModelIndexError as exc:  # defaults fall back to the newest model
+                self.problems.append(str(exc))
+                index = ModelIndex({}, {})
+        self.index = index
 
     def _scan(self) -> dict[str, Model]:
+        """Every model whose manifest passes the schema. A bad one (unreadable, not JSON, a
+        wrong type, too deep, a path out of its folder, an id already taken) is skipped: it
+        is listed in ``broken`` and ``problems`` and warned about once, and the others work."""
         if self._models is None:
-            self._models = {}
+            models: dict[str, Model] = {}
+            self.broken = []
             paths = sorted(self.root.glob(f"*/{MANIFEST_NAME}"),
                            key=lambda p: version_key(p.parent.name))
             for manifest_path in paths:
                 try:
-                    m = Manifest.load(manifest_path.parent)
+                    m = load_manifest(manifest_path)
+                    if m.id in models:
+                        raise ManifestError(f"model id {m.id!r} is already used by "
+                                            f"{models[m.id].directory}")
                 except ManifestError as exc:
-                    self.problems.append(str(exc))
+                    broken = BrokenModel(manifest_path.parent, manifest_path, str(exc))
+                    self.broken.append(broken)
+                    self.problems.append(broken.message)
+                    _warn_once(broken.message)
                     continue
-                self._models[m.id] = Model(m, manifest_path.parent)
+                models[m.id] = Model(m, manifest_path.parent)
+            self._models = models
         return self._models
 
     def list(self, task: str | None = None) -> list[Model]:
@@ -97,20 +195,37 @@ class Registry:
                 f"model {model_id!r} is not installed (installed: {known}; models folder: "
                 f"{self.root})") from None
 
-    def default(self, task: str, prefer_float: bool = False) -> Model:
-        """The newest model of ``task``: the highest version in its folder name.
+    def installed(self) -> list[Model]:
+        """Every model; an empty or missing folder is a ModelNotFoundError with a one-line fix."""
+        models = self.list()
+        if not models:
+            raise ModelNotFoundError(no_models_message(self.root, self.origin))
+        return models
 
-        ``prefer_float`` skips int8 copies (their manifest records a ``quantization``) when a
-        float model of the task is installed: on a GPU, int8 QDQ graphs run as float
-        convolutions with extra rounding, slower and less exact than the float model.
+    def default(self, task: str, prefer_float: bool = False) -> Model:
+        """The index's default model of ``task`` when it is installed, else the newest one
+        (the highest version in its folder name).
+
+        ``prefer_float`` replaces an int8 copy (its manifest records a ``quantization``) by the
+        float model it was made from, or else the newest float model of the task: on a GPU,
+        int8 QDQ graphs run as float convolutions with extra rounding, slower and less exact.
         """
         models = self.list(task)
         if not models:
-            raise ModelNotFoundError(f"no {task} model installed in {self.root}")
-        if prefer_float:
-            floats = [m for m in models if "quantization" not in m.manifest.params]
-            models = floats or models
-        return models[-1]
+            raise ModelNotFoundError(no_models_message(self.root, self.origin, task,
+                                                       empty=not self.list()))
+        by_id = {m.id: m for m in models}
+        chosen = by_id.get(self.index.default(task) or "", models[-1])
+        if prefer_float and _is_int8(chosen):
+            source = by_id.get(chosen.manifest.params["quantization"].get("from", ""))
+            floats = [m for m in models if not _is_int8(m)]
+            chosen = source or (floats[-1] if floats else chosen)
+        return chosen
+
+    def defaults(self, prefer_float: bool = False) -> dict[str, str]:
+        """Task -> default model id, for the tasks that have a model installed."""
+        tasks = dict.fromkeys(m.task for m in self.list())
+        return {task: self.default(task, prefer_float).id for task in tasks}
 
     def resolve(self, task: str, model_id: str | None = None,
                 prefer_float: bool = False) -> Model:
@@ -150,6 +265,10 @@ class Registry:
         if hashlib.sha256(data).hexdigest() != entry.sha256:
             raise _mismatch(model, path)
         return data
+
+
+def _is_int8(model: Model) -> bool:
+    return isinstance(model.manifest.params.get("quantization"), dict)
 
 
 def _missing(model: Model, path: Path) -> ModelIntegrityError:

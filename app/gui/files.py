@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData
 
+from app.core.bounded_read import InputFileError, read_head
 from app.core.imageio import ImageIOError
 from app.spec.bitstream import MAGIC
 
@@ -28,10 +29,9 @@ def is_aei(path: Path) -> bool:
     """An .aei file: by its suffix, or by its magic bytes whatever the name."""
     if path.suffix.lower() == AEI_SUFFIX:
         return True
-    try:
-        with open(path, "rb") as f:
-            return f.read(len(MAGIC)) == MAGIC
-    except OSError:
+    try:  # a FIFO or device named like an image must not block the UI thread
+        return read_head(path, len(MAGIC)) == MAGIC
+    except (OSError, InputFileError):
         return False
 
 

@@ -7,6 +7,7 @@ bytes, one regression test per bug the fuzzer found, and the CLI's one-line mess
 from __future__ import annotations
 
 import io
+import json
 import struct
 import tracemalloc
 import warnings
@@ -331,3 +332,104 @@ def test_cli_decompress_of_fuzzed_files_is_one_line(capsys, tiny_models, seeds, 
             assert not (tmp_path / f"f{n}.png").exists()
             failed += 1
     assert failed > 20
+
+
+# ---------------------------------------------- issue 24: manifests, numeric options, images
+
+_json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
+                       st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8))
+_json = st.recursive(_json_leaf, lambda kids: st.one_of(
+    st.lists(kids, max_size=4), st.dictionaries(st.text(max_size=6), kids, max_size=4)),
+    max_leaves=30)
+_MANIFEST_KEYS = ["spec_version", "id", "task", "title", "files", "graphs", "value_range",
+                  "channels", "downsample", "tile_size", "tile_overlap", "card", "params"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(_MANIFEST_KEYS), _json, max_size=13),
+       st.sampled_from(["codec", "denoise", "inpaint", "other"]))
+def test_manifest_fuzz_gives_a_manifest_or_one_manifest_error(fields, task):
+    """Any JSON object: a checked Manifest whose fields have their types, or a ManifestError."""
+    from app.spec.manifest import Manifest, ManifestError
+
+    base = {"spec_version": 1, "id": "m", "task": task,
+            "files": {"g": {"path": "g.onnx", "sha256": "a" * 64}}}
+    for d in (fields, {**base, **fields}):
+        try:
+            m = Manifest.parse(json.dumps(d).encode())
+        except ManifestError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            continue
+        assert all(type(v) is int for v in (m.channels, m.downsample, m.tile_size,
+                                            m.tile_overlap, m.spec_version))
+        assert isinstance(m.id, str) and isinstance(m.title, str) and m.task in ("codec",
+                                                                               "denoise",
+                                                                               "inpaint")
+        assert all(isinstance(f.path, str) and isinstance(f.sha256, str)
+                   for f in m.files.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300))
+def test_manifest_bytes_fuzz(data):
+    from app.spec.manifest import Manifest, ManifestError
+
+    try:
+        Manifest.parse(data)
+    except ManifestError:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=12), st.floats().map(repr),
+                 st.sampled_from(["nan", "-nan", "inf", "+inf", "-Infinity", "1e400", "NaN"])))
+def test_numeric_option_fuzz_accepts_only_finite_values_in_range(text):
+    import argparse
+    import math
+
+    from app.cli.main import build_parser
+
+    parser = build_parser()
+    for argv, attr, lo, hi in ((["denoise", "x", "--sigma", text], "sigma", 0, 75),
+                               (["compress", "x", f"--quality={text}"], "quality", 1, 100),
+                               (["batch", "a", "b", "--task", "denoise", f"--sigma={text}"],
+                                "sigma", 0, 75)):
+        try:
+            value = getattr(parser.parse_args(argv), attr)
+        except SystemExit as exc:
+            assert exc.code == 2
+            continue
+        except argparse.ArgumentError:
+            continue
+        assert math.isfinite(value) and lo <= value <= hi
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["float32", "int32", "uint16"]),
+       st.lists(st.floats(width=32, allow_nan=True, allow_infinity=True), min_size=6,
+                max_size=6),
+       st.integers(-2**31, 2**31 - 1))
+def test_odd_image_fuzz_gives_uint8_or_one_error(dtype, floats, scale):
+    """Float, int32 and 16-bit TIFFs of any values: uint8 pixels or an ImageIOError, never a
+    crash; finite images are never turned black when they have a bright value on their scale."""
+    from app.core.imageio import ImageIOError, load_image_bytes
+
+    if dtype == "float32":
+        arr = np.array(floats, np.float32).reshape(2, 3)
+    else:
+        info = np.iinfo(dtype)
+        raw = np.nan_to_num(np.array(floats, np.float64), nan=0.0) * (scale or 1)
+        arr = np.clip(raw, info.min, info.max).astype(dtype).reshape(2, 3)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="TIFF")
+    try:
+        px = load_image_bytes(buf.getvalue(), "fuzz.tif").pixels
+    except ImageIOError as exc:
+        assert dtype == "float32" and not np.isfinite(arr).all(), exc
+        return
+    assert px.dtype == np.uint8 and px.shape == (2, 3, 1)
+    if dtype == "float32":
+        assert np.isfinite(arr).all()
+        top = float(arr.max())
+        if 0.5 <= top <= 1.0 or 128 <= top <= 255:
+            assert px.max() >= 127  # the brightest value reads bright, not black
