@@ -7,9 +7,25 @@ import threading
 from importlib import metadata
 
 import numpy as np
-import onnxruntime as ort
 
 from .registry import Model, Registry
+
+# The ONNX runtime comes from an extra, so that CPU and GPU installs never carry both
+# (onnxruntime-gpu also provides the ``onnxruntime`` module).
+MISSING_RUNTIME = ('no ONNX runtime is installed: pip install "aestudio[cpu]" for the CPU, or '
+                   '"aestudio[gpu]" for CUDA (from a checkout: pip install ".[cpu]" or ".[gpu]")')
+
+
+class RuntimeMissingError(ImportError):
+    """Neither onnxruntime nor onnxruntime-gpu is installed."""
+
+
+try:
+    import onnxruntime as ort
+except ModuleNotFoundError as exc:
+    if exc.name != "onnxruntime":  # installed but broken: its own error says more
+        raise
+    raise RuntimeMissingError(MISSING_RUNTIME) from exc
 
 PROVIDER_NAMES = {"cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
 
