@@ -17,7 +17,7 @@ from .theme import THEMES
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-__all__ = ["build_menus", "make_action"]
+__all__ = ["build_menus", "make_action", "show_shortcuts"]
 
 StandardKey = QKeySequence.StandardKey
 
@@ -43,10 +43,26 @@ def build_menus(win: MainWindow) -> None:
     _edit_menu(win)
     _view_menu(win)
     help_menu = win.menuBar().addMenu("&Help")
+    win.shortcuts_action = make_action(win, "&Keyboard shortcuts", lambda: show_shortcuts(win),
+                                       StandardKey.HelpContents, "Every key and mouse gesture",
+                                       "F1")
+    help_menu.addAction(win.shortcuts_action)
     about = make_action(win, "&About AE Studio", win.about)
     about.setMenuRole(QAction.MenuRole.AboutRole)
     help_menu.addAction(about)
     win.rebuild_recent_menu()
+
+
+def show_shortcuts(win: MainWindow):
+    """Help ▸ Keyboard shortcuts (one non-modal dialog per window)."""
+    from .shortcuts_dialog import ShortcutsDialog
+
+    dialog = getattr(win, "shortcuts_dialog", None)
+    if dialog is None:
+        dialog = win.shortcuts_dialog = ShortcutsDialog(win)
+    dialog.show()
+    dialog.raise_()
+    return dialog
 
 
 def _file_menu(win: MainWindow) -> None:

@@ -75,7 +75,6 @@ def run_gui(argv: list[str]) -> int:
         QMessageBox.critical(None, APP_NAME, f"AE Studio cannot start its engine:\n\n{exc}")
         return 1
 
-    from app.core.demo import SAMPLE
     from app.core.sessions import runtime_conflict
 
     from .main_window import MainWindow
@@ -96,7 +95,11 @@ def run_gui(argv: list[str]) -> int:
         window.open_path(paths[0])
     # no file: the window's empty state (drop zone, Open, Open sample), nothing runs unasked
     if os.environ.get(QUIT_AFTER_LOAD_ENV) == "1":
-        _quit_after_load(app, window, paths[0].name if paths else SAMPLE.name)
+        if paths:
+            _quit_after_load(app, window, paths[0].name)
+        else:  # nothing to wait for: report the empty state once the window is up
+            QTimer.singleShot(0, lambda: (print("loaded: nothing (empty state)", flush=True),
+                                          window.close(), app.exit(0)))
     return app.exec()
 
 

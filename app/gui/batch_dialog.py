@@ -143,6 +143,7 @@ class BatchDialog(QDialog):
         self.skip_check = QCheckBox("Skip files whose output exists (continue a batch)", self)
         self.skip_check.setChecked(True)
         self.quality_spin = QDoubleSpinBox(self)
+        self.quality_spin.setDecimals(0)  # "75", as the main window's slider shows it
         self.quality_spin.setRange(1, 100)
         self.quality_spin.setValue(75)
         self.jobs_spin = QSpinBox(self)

@@ -5,6 +5,7 @@ painted in :mod:`app.gui.mask_editor`."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +21,24 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSlider,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from app import __version__
+from app.core.document import Document, Source
+
 from .actions import build_menus
 from .batch_dialog import BatchDialog
 from .controller import Controller
+from .document_view import APP_TITLE, DocumentView, progress_text
+from .empty_state import EmptyState
 from .files import error_reason
-from .heatmap import DEFAULT_GAIN, difference_heatmap
+from .heatmap_worker import HeatmapWorker
+from .inpaint_steps import InpaintSteps
+from .keys import BracketKeysPassThrough
 from .mask import mask_overlay
 from .mask_editor import MaskEditor
 from .panels import (
@@ -37,7 +46,6 @@ from .panels import (
     CompressPanel,
     DenoisePanel,
     InpaintPanel,
-    format_compress_result,
 )
 from .settings import Settings
 from .theme import THEMES, ThemeFollower
@@ -46,10 +54,9 @@ from .window_files import PASTED_NAME, FileMixin
 
 __all__ = ["APP_TITLE", "MODES", "PASTED_NAME", "MainWindow"]
 
-APP_TITLE = "AE Studio"
 MODES = ("compress", "denoise", "inpaint")
-CAPTIONS = {"compress": "Reconstruction", "denoise": "Denoised", "inpaint": "Inpainted"}
 _LAYOUT_KEY, _THEME_KEY, _COMPARE_KEY = "view/layout", "view/theme", "compress/compareWith"
+_BRUSH_KEY, _AUTO_KEY, _DIVIDER_KEY = "inpaint/brushRadius", "denoise/automatic", "view/divider"
 
 
 class MainWindow(FileMixin, QMainWindow):
@@ -62,15 +69,13 @@ class MainWindow(FileMixin, QMainWindow):
         self.settings = Settings(settings)
         self._flashing = False  # Space held: the right pane shows the original
         self.controller = Controller(engine, self)
-        self.current_pixels: np.ndarray | None = None
-        self.current_name = ""
-        self.last_result: dict[str, Any] | None = None  # compress (or opened .aei) measures
+        # the image, its source, each mode's result, busy and stale flags: all readouts are
+        # drawn from it by ``document_view`` (app/gui/document_view.py)
+        self.document = Document()
+        self.heatmaps = HeatmapWorker(self)
         self.last_error: str | None = None
         self.show_error_dialogs = True
-        self._results: dict[str, np.ndarray] = {}
-        self._aei_data: bytes | None = None
-        self._original_bytes: int | None = None  # size of the opened file (compression ratio)
-        self.same_size_result: dict[str, Any] | None = None  # classic codec, same bytes
+        self._decoding: dict[str, Path] = {}  # .aei name -> path, until it is decoded
         self.mask_editor = MaskEditor(self)
         self._model_ids: dict[str, str] = {}
         self.batch_dialog: BatchDialog | None = None
@@ -85,9 +90,12 @@ class MainWindow(FileMixin, QMainWindow):
         self._build_widgets()
         build_menus(self)
         self._build_status_bar()
+        self.document_view = DocumentView(self)
         self._connect()
+        self.inpaint_steps = InpaintSteps(self)  # "Continue on result" / "Step back"
         self._restore_settings()
         self._update_model_label()
+        self.document_view.render_panes()
 
     # ================================================================ construction
     def _build_widgets(self) -> None:
@@ -100,21 +108,30 @@ class MainWindow(FileMixin, QMainWindow):
         self.tabs.addTab(self.denoise_panel, "Denoise")
         self.tabs.addTab(self.inpaint_panel, "Inpaint")
         self.tabs.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        from app.core.demo import SAMPLE
+
+        self.empty_state = EmptyState(self, sample_available=SAMPLE.is_file())
+        self.view_stack = QStackedWidget(self)  # the empty state until an image is open
+        self.view_stack.addWidget(self.empty_state)
+        self.view_stack.addWidget(self.compare_view)
         central = QWidget(self)
         layout = QVBoxLayout(central)
-        layout.addWidget(self.compare_view, 1)
+        layout.addWidget(self.view_stack, 1)
         layout.addWidget(self.tabs)
         self.setCentralWidget(central)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.progress_bar = QProgressBar(self)
-        self.progress_bar.setMaximumWidth(180)
+        self.progress_bar.setMaximumWidth(260)
         self.progress_bar.setTextVisible(False)
         self.progress_bar.hide()
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.hide()
         self.model_label = QLabel(self)
+        self.zoom_label = QLabel(self)
+        self.zoom_label.setToolTip("Zoom (Ctrl+0 fits, Ctrl+1 is 100 %)")
+        bar.addPermanentWidget(self.zoom_label)
         bar.addPermanentWidget(self.progress_bar)
         bar.addPermanentWidget(self.cancel_button)
         bar.addPermanentWidget(self.model_label)
@@ -125,8 +142,8 @@ class MainWindow(FileMixin, QMainWindow):
         c.decoded.connect(self._on_decoded)
         c.denoised.connect(self._on_denoised)
         c.inpainted.connect(self._on_inpainted)
-        c.failed.connect(self.show_error)
-        c.cancelled.connect(lambda: self.statusBar().showMessage("Cancelled.", 5000))
+        c.failed.connect(self._on_failed)
+        c.cancelled.connect(self._on_cancelled)
         c.busy.connect(self._on_busy)
         c.progress.connect(self._on_progress)
         self.cancel_button.clicked.connect(c.cancel)
@@ -145,6 +162,14 @@ class MainWindow(FileMixin, QMainWindow):
         panel.undoRequested.connect(editor.undo)
         panel.redoRequested.connect(editor.redo)
         panel.brushSizeChanged.connect(self.compare_view.set_brush_radius)
+        panel.brushSizeChanged.connect(lambda r: self.settings.set_value(_BRUSH_KEY, int(r)))
+        # [ and ] resize the brush even while the radius box has the focus
+        panel.brush_spin.installEventFilter(BracketKeysPassThrough(panel.brush_spin))
+        self.denoise_panel.auto_check.toggled.connect(
+            lambda on: self.settings.set_value(_AUTO_KEY, bool(on)))
+        self.compare_view.viewChanged.connect(self._update_zoom_label)
+        self.empty_state.openRequested.connect(self.open_dialog)
+        self.empty_state.sampleRequested.connect(self.open_sample)
         self.compare_view.set_brush_radius(panel.brush_radius)
         self.compare_view.brushSizeStep.connect(panel.step_brush)
         self.compare_view.strokeStarted.connect(
@@ -182,46 +207,73 @@ class MainWindow(FileMixin, QMainWindow):
         self.theme_actions[theme].setChecked(True)
         self.settings.set_choice(_THEME_KEY, theme)
 
+    # the document's state under the names the rest of the window (and tests) use
+    @property
+    def current_pixels(self) -> np.ndarray | None:
+        return self.document.image
+
+    @property
+    def current_name(self) -> str:
+        return self.document.source.name
+
+    @property
+    def last_result(self) -> dict[str, Any] | None:
+        """The measures of the compressed file shown (or of the opened .aei)."""
+        return self.document.modes["compress"].info
+
+    @property
+    def same_size_result(self) -> dict[str, Any] | None:
+        return self.document.same_size.result
+
+    @property
+    def _aei_data(self) -> bytes | None:
+        return self.document.aei_data
+
+    @property
+    def _results(self) -> dict[str, np.ndarray]:
+        """Read-only snapshot: results change through the document only."""
+        return {m: s.result for m, s in self.document.modes.items() if s.result is not None}
+
     def result_pixels(self, mode: str | None = None) -> np.ndarray | None:
         """The latest result of ``mode`` (default: the current mode)."""
-        return self._results.get(mode or self.mode)
+        return self.document.result(mode or self.mode)
 
-    def set_image(self, pixels: np.ndarray, name: str = "") -> None:
+    def set_image(self, pixels: np.ndarray, name: str = "", source: Source | None = None) -> None:
         """Make ``pixels`` the current image and run the current mode's automatic job."""
         self.controller.reset()  # results still in flight belong to the previous image
-        self.current_pixels = pixels
-        self.current_name = name
-        self.last_result = None
-        self._aei_data = None
-        self._original_bytes = None
-        self.same_size_result = None
-        self.compress_panel.show_same_size(None)
-        self._results.clear()
+        self.heatmaps.clear()
         self.mask_editor.reset(pixels.shape)
-        h, w = pixels.shape[:2]
-        self.setWindowTitle(f"{APP_TITLE} — {name}" if name else APP_TITLE)
-        self.compare_view.set_images(pixels, None, f"Original · {name} · {w}×{h}".strip(),
-                                     "Result")
-        self.show_mode_state()
+        self.document.open(pixels, source or Source(
+            "pasted" if name == PASTED_NAME else "file", name))
         if self.mode == "compress":
             self.compress_now()
 
+    def show_empty_state(self, empty: bool) -> None:
+        """The drop zone with Open and Open sample (no image), or the comparison."""
+        self.view_stack.setCurrentWidget(self.empty_state if empty else self.compare_view)
+
+    def open_sample(self) -> bool:
+        from app.core.demo import SAMPLE
+
+        return self.open_path(SAMPLE)
+
     def compress_now(self) -> None:
         if self._require_image():
-            self.compress_panel.show_message("Compressing…")
-            self.controller.compress(self.current_pixels, self.compress_panel.quality)
+            quality = self.compress_panel.quality
+            self.document.start("compress", f"Compressing at quality {quality}…")
+            self.controller.compress(self.current_pixels, quality)
 
     def compress_to_size(self, target_bytes: int) -> None:
         """Compress at the best quality whose file fits ``target_bytes``."""
         if self._require_image():
-            self.compress_panel.show_message(f"Finding the best quality for {target_bytes:,} "
-                                             "bytes…")
+            self.document.start("compress",
+                                f"Finding the best quality for {target_bytes:,} bytes…")
             self.controller.compress(self.current_pixels, self.compress_panel.quality,
                                      target_bytes=target_bytes)
 
     def denoise_now(self) -> None:
         if self._require_image():
-            self.denoise_panel.show_message("Denoising…")
+            self.document.start("denoise", "Denoising…")
             self.controller.denoise(self.current_pixels, self.denoise_panel.sigma,
                                     self.denoise_panel.passes)
 
@@ -231,7 +283,7 @@ class MainWindow(FileMixin, QMainWindow):
         if not self.mask_editor.has_holes:
             self.show_error("Paint the areas to fill on the left image, or load a mask, first.")
             return
-        self.inpaint_panel.show_message("Inpainting…")
+        self.document.start("inpaint", "Inpainting…")
         self.controller.inpaint(self.current_pixels, self.mask_editor.mask.copy(),
                                 self.inpaint_panel.passes)
 
@@ -250,7 +302,7 @@ class MainWindow(FileMixin, QMainWindow):
 
     def about(self) -> None:
         QMessageBox.about(self, f"About {APP_TITLE}",
-                          f"<b>{APP_TITLE}</b><p>Compress, denoise and inpaint photos with "
+                          f"<b>{APP_TITLE} {__version__}</b><p>Compress, denoise and inpaint photos with "
                           "learned autoencoders (ONNX Runtime).</p>"
                           f"<p>{self.model_label.text()}</p>")
 
@@ -263,92 +315,84 @@ class MainWindow(FileMixin, QMainWindow):
 
     def _on_quality_changed(self, quality: int) -> None:
         if self.current_pixels is not None:
-            self.compress_panel.show_message(f"Compressing at quality {quality}…")
+            self.document.start("compress", f"Compressing at quality {quality}…")
             self.controller.request_compress(self.current_pixels, quality)
 
     def _on_compressed(self, result: dict[str, Any]) -> None:
-        result["original_bytes"] = self._original_bytes
-        self.last_result = result
-        self._aei_data = result["data"]
-        self._results["compress"] = result["reconstruction"]
-        self.compress_panel.show_result(result)
+        info = dict(result)  # the measures (with references to the pixels and file)
+        info["original_bytes"] = self.document.source.file_bytes
         if result.get("target_bytes"):
             self.compress_panel.set_quality_silently(result["quality"])
-        self.same_size_result = None
-        self.compress_panel.show_same_size(None)
+        self.document.finish("compress", result["reconstruction"], info, result["data"])
         self._request_same_size()
-        self.show_mode_state()
         self._update_model_label()
 
     def _request_same_size(self) -> None:
-        """Start the classic codec at the AE Studio file's size, if the left side shows one."""
-        fmt = self.compress_panel.compare_with
-        if fmt != "original" and self._aei_data is not None and self.current_pixels is not None:
-            self.compress_panel.same_size_label.setText(f"Encoding {fmt.upper()} at "
-                                                        f"{len(self._aei_data):,} bytes…")
-            self.controller.same_size(self.current_pixels, fmt, len(self._aei_data))
+        """Start the classic codec at the AE Studio file's size, if the left side shows one
+        (never while a compress runs: it would replace that job)."""
+        fmt, doc = self.compress_panel.compare_with, self.document
+        if (fmt != "original" and doc.aei_data is not None and doc.can_compare_classic
+                and not doc.modes["compress"].busy):
+            doc.start_same_size(fmt)
+            self.controller.same_size(doc.image, fmt, len(doc.aei_data))
 
     def _on_same_sized(self, result: dict[str, Any]) -> None:
-        self.same_size_result = result
-        self.compress_panel.show_same_size(result)
-        self.show_mode_state()
+        self.document.finish_same_size(result)
 
     def _on_compare_with_changed(self, key: str) -> None:
         self.settings.set_choice(_COMPARE_KEY, key)
-        self.same_size_result = None
-        self.compress_panel.show_same_size(None)
+        self.document.clear_same_size(key)
         self._request_same_size()
-        self.show_mode_state()
 
     def _on_strength_changed(self) -> None:
         """A new strength re-runs the denoiser (debounced) once there is a result to update."""
-        if self.current_pixels is not None and "denoise" in self._results:
-            self.denoise_panel.show_message("Denoising…")
+        if self.result_pixels("denoise") is not None:
+            self.document.start("denoise", "Denoising…")
             self.controller.request_denoise(self.current_pixels, self.denoise_panel.sigma,
                                             self.denoise_panel.passes)
 
     def _on_decoded(self, result: dict[str, Any]) -> None:
         pixels, name = result["pixels"], result["name"]
-        self.set_image_from_aei(pixels, name)
-        self._aei_data = result["data"]
-        self.last_result = {k: result[k] for k in ("bytes", "bpp", "seconds", "model_id")}
-        self.last_result["psnr"] = None
-        self._results["compress"] = pixels
+        path = self._decoding.pop(name, None)
+        self.set_image_from_aei(pixels, name, result["data"], result["seconds"],
+                                result.get("model_id", ""), path)
         self.set_mode("compress")  # after the result is stored: no automatic re-compress
-        self.compress_panel.show_message(
-            f"{name}: {format_compress_result(self.last_result)} (decoded; no original to "
-            "compare). Move the slider to re-compress it.")
-        self.show_mode_state()
         self._update_model_label()
         self.statusBar().showMessage(f"Decoded {name}", 5000)
+        if path is not None:
+            self._add_recent(path)  # only once it decoded: a broken file is not "recent"
 
-    def set_image_from_aei(self, pixels: np.ndarray, name: str) -> None:
-        """Like :meth:`set_image` without starting a compress."""
+    def set_image_from_aei(self, pixels: np.ndarray, name: str, data: bytes = b"",
+                           decode_seconds: float = 0.0, model_id: str = "",
+                           path: Path | None = None) -> None:
+        """A decoded .aei: like :meth:`set_image` without starting a compress; its measures
+        are the file's size and the *decode* time."""
         self.controller.reset()
-        self.current_pixels = pixels
-        self.current_name = name
-        self._results.clear()
-        self.same_size_result = None
+        self.heatmaps.clear()
         self.mask_editor.reset(pixels.shape)
-        h, w = pixels.shape[:2]
-        self.setWindowTitle(f"{APP_TITLE} — {name}")
-        self.compare_view.set_images(pixels, pixels, f"Decoded · {name} · {w}×{h}",
-                                     "Decoded")
+        self.document.open_decoded(pixels, Source("aei", name, path), data, decode_seconds,
+                                   model_id)
 
     def _on_denoised(self, result: dict[str, Any]) -> None:
-        self._results["denoise"] = result["pixels"]
-        self.denoise_panel.show_result(result)
-        self.show_mode_state()
+        self.document.finish("denoise", result["pixels"], result)
         self._update_model_label()
 
     def _on_inpainted(self, result: dict[str, Any]) -> None:
-        self._results["inpaint"] = result["pixels"]
-        self.inpaint_panel.show_result(result)
-        self.show_mode_state()
+        self.document.finish("inpaint", result["pixels"], result)
         self._update_model_label()
+
+    def _on_failed(self, message: str) -> None:
+        self.document.fail(message)
+        self.show_error(message)
+
+    def _on_cancelled(self) -> None:
+        self.document.cancel()
+        self.statusBar().showMessage("Cancelled.", 5000)
 
     def _on_busy(self, busy: bool) -> None:
         self.progress_bar.setRange(0, 0)  # indeterminate until progress arrives
+        self.progress_bar.setTextVisible(False)
+        self._busy_since = time.monotonic()
         self.progress_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
         if busy:
@@ -360,14 +404,29 @@ class MainWindow(FileMixin, QMainWindow):
         if total > 0:
             self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(done)
+            # tiles done / total, and the time left at the pace so far
+            elapsed = time.monotonic() - getattr(self, "_busy_since", time.monotonic())
+            self.progress_bar.setFormat(progress_text(done, total, elapsed))
+            self.progress_bar.setTextVisible(True)
 
     def _on_mode_changed(self, _index: int) -> None:
         self.settings.set_mode(self.mode)
         self.show_mode_state()
         self._update_model_label()
+        if self.mode == "inpaint" and self.current_pixels is not None:
+            # the image takes the keyboard focus, not the radius box: [ ] E work at once
+            self.compare_view.left.setFocus()
         if (self.mode == "compress" and self.current_pixels is not None
-                and "compress" not in self._results and not self.controller.is_busy):
+                and self.result_pixels("compress") is None and not self.controller.is_busy):
             self.compress_now()
+
+    def _update_zoom_label(self) -> None:
+        view = self.compare_view
+        if self.current_pixels is None:
+            self.zoom_label.setText("")
+            return
+        percent = view.zoom() * view.devicePixelRatioF() * 100  # 100 % = one device pixel
+        self.zoom_label.setText(f"{percent:.0f} %" + (" (fit)" if view.fit_mode else ""))
 
     def _on_brushed(self, p0: QPointF, p1: QPointF) -> None:
         if self.mode == "inpaint":
@@ -382,44 +441,11 @@ class MainWindow(FileMixin, QMainWindow):
         mask = self.mask_editor.mask
         if self.mode == "inpaint":
             self.compare_view.set_overlay(None if mask is None else mask_overlay(mask))
+        self.document.set_mask(mask)
 
     def show_mode_state(self) -> None:
-        """Both sides, overlay and brush for the current mode."""
-        mode = self.mode
-        inpaint = mode == "inpaint"
-        mask = self.mask_editor.mask
-        self.compare_view.set_brush_enabled(inpaint and self.current_pixels is not None)
-        self.compare_view.set_overlay(mask_overlay(mask) if inpaint and mask is not None
-                                      else None)
-        if self.current_pixels is None:
-            return
-        self._show_left(mode)
-        result = self._results.get(mode)
-        heatmap = None
-        if result is not None and self.heatmap_action.isChecked():
-            heatmap = difference_heatmap(self.current_pixels, result)
-        if self._flashing:
-            self.compare_view.set_right(self.current_pixels, "Original (release Space)")
-        elif heatmap is not None:
-            self.compare_view.set_right(
-                heatmap, f"Difference |original − {CAPTIONS[mode].lower()}| ×{DEFAULT_GAIN:g}")
-        elif result is not None:
-            self.compare_view.set_right(result, CAPTIONS[mode])
-        else:
-            self.compare_view.set_right(None, f"{CAPTIONS[mode]} (not computed yet)")
-
-    def _show_left(self, mode: str) -> None:
-        """The original, or in Compress mode the classic codec at the same size if chosen."""
-        same = self.same_size_result
-        h, w = self.current_pixels.shape[:2]
-        showing_classic = self.compress_panel.compare_with != "original"
-        if mode == "compress" and same is not None and showing_classic:
-            caption = (f"{same['format'].upper()} q{same['quality']} · {same['bytes']:,} bytes · "
-                       f"{same['psnr']:.2f} dB")
-            self.compare_view.set_left(same["pixels"], caption)
-        else:
-            self.compare_view.set_left(self.current_pixels,
-                                       f"Original · {self.current_name} · {w}×{h}".strip())
+        """Both sides, overlay and brush for the current mode (from the document)."""
+        self.document_view.render_panes()
 
     @property
     def showing_heatmap(self) -> bool:
@@ -472,11 +498,23 @@ class MainWindow(FileMixin, QMainWindow):
         self.set_theme(self.settings.choice(_THEME_KEY, THEMES, "system"))
         self.compress_panel.set_compare_with(
             self.settings.choice(_COMPARE_KEY, tuple(COMPARE_CHOICES), "original"))
+        brush = self.settings.number(_BRUSH_KEY, 1, 200)
+        if brush is not None:
+            self.inpaint_panel.brush_spin.setValue(round(brush))
+        automatic = self.settings.flag(_AUTO_KEY)
+        if automatic is not None:
+            self.denoise_panel.auto_check.setChecked(automatic)
+        divider = self.settings.number(_DIVIDER_KEY, 0.0, 1.0)
+        if divider is not None:
+            self.compare_view.set_divider(divider)
 
     def save_settings(self) -> None:
         self.settings.set_geometry(self.saveGeometry())
         self.settings.set_mode(self.mode)
         self.settings.set_quality(self.compress_panel.quality)
+        self.settings.set_value(_BRUSH_KEY, self.inpaint_panel.brush_radius)
+        self.settings.set_value(_AUTO_KEY, self.denoise_panel.auto_check.isChecked())
+        self.settings.set_value(_DIVIDER_KEY, float(self.compare_view.divider))
         self.settings.sync()
 
     # ================================================================ status bar model label
@@ -501,5 +539,6 @@ class MainWindow(FileMixin, QMainWindow):
         if self.batch_dialog is not None:
             self.batch_dialog.close()
         self.controller.shutdown(10000)
+        self.heatmaps.shutdown(10000)
         super().closeEvent(event)
 

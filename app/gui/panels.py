@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.same_size import format_status
 from app.core.self_ensemble import DEFAULT_PASSES, PASSES
 from app.core.units import parse_size
 
@@ -35,7 +36,8 @@ DEFAULT_QUALITY = 75
 MAX_SIGMA = 50
 # what the left side of the comparison shows in Compress mode
 COMPARE_CHOICES = {"original": "Original", "jpeg": "JPEG at the same size",
-                   "webp": "WebP at the same size", "avif": "AVIF at the same size"}
+                   "webp": "WebP at the same size", "avif": "AVIF at the same size",
+                   "jxl": "JPEG XL at the same size", "heic": "HEIC at the same size"}
 
 
 def _passes_combo(task: str, parent: QWidget) -> QComboBox:
@@ -129,8 +131,16 @@ class CompressPanel(QWidget):
         self.compare_combo = QComboBox(self)
         for key, text in COMPARE_CHOICES.items():
             self.compare_combo.addItem(text, key)
+            reason = format_status(key) if key != "original" else None
+            if reason is not None:  # listed, so the user learns what to install
+                item = self.compare_combo.model().item(self.compare_combo.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip(reason)
         self.compare_combo.setToolTip("What the left side shows: the original, or a classic "
                                       "codec's file of the same size as the AE Studio file")
+        # a list that drops down below the box: some styles move the pop-up so the current
+        # item sits over the box, so the items seemed to move with the choice
+        self.compare_combo.setStyleSheet("QComboBox { combobox-popup: 0; }")
         self.result_label = _result_label("Open an image to compress it.", self)
         self.same_size_label = _result_label("", self)
 
@@ -177,8 +187,9 @@ class CompressPanel(QWidget):
         return self.compare_combo.currentData()
 
     def set_compare_with(self, key: str) -> None:
+        """Select ``key``; a format whose encoder is not installed (disabled) is ignored."""
         index = self.compare_combo.findData(key)
-        if index >= 0:
+        if index >= 0 and self.compare_combo.model().item(index).isEnabled():
             self.compare_combo.setCurrentIndex(index)
 
     def target_bytes(self) -> int:
@@ -269,6 +280,8 @@ class InpaintPanel(QWidget):
     loadMaskRequested = Signal()
     clearMaskRequested = Signal()
     inpaintRequested = Signal()
+    continueRequested = Signal()  # the result becomes the image to inpaint next
+    stepBackRequested = Signal()  # back to the image before the last "Continue on result"
     undoRequested = Signal()
     redoRequested = Signal()
     brushSizeChanged = Signal(int)
@@ -289,6 +302,12 @@ class InpaintPanel(QWidget):
         self.clear_mask_button = QPushButton("Clear mask", self)
         self.passes_combo = _passes_combo("inpaint", self)
         self.inpaint_button = QPushButton("Inpaint", self)
+        self.continue_button = QPushButton("Continue on result", self)
+        self.continue_button.setToolTip("Make the inpainted result the image, so another "
+                                        "mask can refine it")
+        self.step_back_button = QPushButton("Step back", self)
+        self.step_back_button.setToolTip("Return to the image before the last "
+                                         "\"Continue on result\"")
         self.result_label = _result_label(
             "Paint over what should be removed in the left image (or load a mask: white = "
             "hole), then press Inpaint.", self)
@@ -305,6 +324,8 @@ class InpaintPanel(QWidget):
         row2.addStretch(1)
         row2.addWidget(self.passes_combo)
         row2.addWidget(self.inpaint_button)
+        row2.addWidget(self.continue_button)
+        row2.addWidget(self.step_back_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(row2)
@@ -312,6 +333,9 @@ class InpaintPanel(QWidget):
         self.load_mask_button.clicked.connect(self.loadMaskRequested)
         self.clear_mask_button.clicked.connect(self.clearMaskRequested)
         self.inpaint_button.clicked.connect(self.inpaintRequested)
+        self.continue_button.clicked.connect(self.continueRequested)
+        self.step_back_button.clicked.connect(self.stepBackRequested)
+        self.set_steps_state(False, False)
         self.undo_button.clicked.connect(self.undoRequested)
         self.redo_button.clicked.connect(self.redoRequested)
         self.brush_spin.valueChanged.connect(self.brushSizeChanged)
@@ -320,6 +344,10 @@ class InpaintPanel(QWidget):
     @property
     def brush_radius(self) -> int:
         return self.brush_spin.value()
+
+    def set_steps_state(self, can_continue: bool, can_step_back: bool) -> None:
+        self.continue_button.setEnabled(can_continue)
+        self.step_back_button.setEnabled(can_step_back)
 
     def step_brush(self, steps: int) -> None:
         """Grow (``steps`` > 0) or shrink the brush by about 15 % per step."""

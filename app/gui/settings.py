@@ -79,6 +79,27 @@ class Settings:
     def set_choice(self, key: str, value: str) -> None:
         self.qsettings.setValue(key, value)
 
+    # -- numbers and switches (brush size, automatic strength, divider position) ----------
+    def number(self, key: str, low: float, high: float) -> float | None:
+        """The stored number of ``key`` if it lies in ``low..high``, else None."""
+        try:
+            value = float(self.qsettings.value(key))
+        except (TypeError, ValueError):
+            return None
+        return value if low <= value <= high else None
+
+    def flag(self, key: str) -> bool | None:
+        """The stored switch of ``key`` (INI files give "true"/"false" strings), or None."""
+        value = self.qsettings.value(key)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        return None
+
+    def set_value(self, key: str, value: float | bool) -> None:
+        self.qsettings.setValue(key, value)
+
     # -- folders and recent files ---------------------------------------------------------
     def last_folder(self) -> str:
         value = self.qsettings.value(_FOLDER)

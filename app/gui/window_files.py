@@ -14,6 +14,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app.core.atomic_write import atomic_write_bytes
+from app.core.document import Source
 from app.core.imageio import load_image, save_image
 from app.core.jobs import read_aei
 
@@ -38,6 +39,16 @@ __all__ = ["PASTED_NAME", "FileMixin"]
 PASTED_NAME = "pasted image"
 
 
+def _is_sample(path: Path) -> bool:
+    """The bundled sample: opened from the empty state, never listed in Open Recent."""
+    from app.core.demo import SAMPLE
+
+    try:
+        return path.resolve() == SAMPLE.resolve()
+    except OSError:
+        return False
+
+
 class FileMixin:
     """Opening and saving files for the main window."""
 
@@ -50,22 +61,23 @@ class FileMixin:
         if is_aei(p):
             try:
                 data = read_aei(p)
-                self._original_bytes = None
             except FILE_ERRORS as exc:
                 self.show_error(f"Cannot open {p.name}: {error_reason(exc, p)}")
                 return False
             self.statusBar().showMessage(f"Decoding {p.name}…")
+            self._decoding[p.name] = p  # added to Open Recent once it decoded
+            self.document.stop_all(f"Stopped to open {p.name}.")  # decoding replaces any job
             self.controller.decode(data, p.name)
-            self._add_recent(p)
             return True
         try:
             loaded = load_image(p)
         except FILE_ERRORS as exc:
             self.show_error(f"Cannot open {p.name}: {error_reason(exc, p)}")
             return False
-        self.set_image(loaded.pixels, p.name)
-        self._original_bytes = file_size(p)
-        self._add_recent(p)
+        source = Source("sample" if _is_sample(p) else "file", p.name, p, file_size(p))
+        self.set_image(loaded.pixels, p.name, source)
+        if source.belongs_in_recent_files:
+            self._add_recent(p)
         if loaded.notes:
             self.statusBar().showMessage(f"{p.name}: " + "; ".join(loaded.notes), 8000)
         return True

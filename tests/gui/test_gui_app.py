@@ -66,15 +66,21 @@ def test_run_gui_opens_the_given_image_and_returns(qapp, engine, write_image, lo
     assert not QApplication.windowIcon().isNull()
 
 
-def test_run_gui_without_argument_opens_the_sample(qapp, engine, local_loop):
-    from app.core.demo import SAMPLE
-
-    if not SAMPLE.exists():
-        pytest.skip("no bundled sample")
+def test_run_gui_without_argument_shows_the_empty_state(qapp, engine, local_loop):
+    """A plain launch opens nothing and runs nothing: the drop zone with Open and Open
+    sample (it used to load the bundled sample and start compressing it unasked)."""
     seen: dict = {}
-    close_when(local_loop, lambda w: w.current_pixels is not None, seen)
+
+    def empty(w) -> bool:
+        seen.update(stack=w.view_stack.currentWidget() is w.empty_state,
+                    busy=w.controller.is_busy)
+        return True
+
+    close_when(local_loop, empty, seen)
     assert run_gui([]) == 0
-    assert seen["name"] == SAMPLE.name
+    assert seen["name"] == "" and seen["result"] is None
+    assert seen["stack"] and not seen["busy"]
+    assert seen["title"] == "AE Studio"
 
 
 def test_run_gui_without_models_explains_instead_of_crashing(qapp, tmp_path, monkeypatch,

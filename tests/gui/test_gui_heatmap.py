@@ -59,6 +59,9 @@ def test_heatmap_toggle_with_key_d(qtbot, compressed):
         win.heatmap_action.trigger()
     assert win.showing_heatmap
     expected = difference_heatmap(win.current_pixels, reconstruction)
+    # computed in a worker: the result stays on the right, captioned, until it arrives
+    qtbot.waitUntil(lambda: "Difference" in win.compare_view.right_caption.text(),
+                    timeout=TIMEOUT_MS)
     np.testing.assert_array_equal(right_pixels(win), expected)
     assert "Difference" in win.compare_view.right_caption.text()
     # the heatmap follows the mode: denoise has no result yet
@@ -83,13 +86,18 @@ def test_space_flashes_the_original(qtbot, compressed):
     qtbot.keyRelease(win.compare_view.right, Qt.Key.Key_Space)
     assert not win.flashing_original
     np.testing.assert_array_equal(right_pixels(win), reconstruction)
-    # with the heatmap on, releasing Space goes back to the heatmap
+    # with the heatmap on, releasing Space goes back to the heatmap at once: it is not
+    # computed again (that froze the window for seconds on large photos)
     win.heatmap_action.trigger()
+    qtbot.waitUntil(lambda: "Difference" in win.compare_view.right_caption.text(),
+                    timeout=TIMEOUT_MS)
+    computed = win.heatmaps.computed
     qtbot.keyPress(win, Qt.Key.Key_Space)
     np.testing.assert_array_equal(right_pixels(win), win.current_pixels)
     qtbot.keyRelease(win, Qt.Key.Key_Space)
     np.testing.assert_array_equal(right_pixels(win),
                                   difference_heatmap(win.current_pixels, reconstruction))
+    assert win.heatmaps.computed == computed and not win.heatmaps.is_busy
 
 
 def test_flash_stops_when_the_window_is_deactivated(qtbot, compressed):

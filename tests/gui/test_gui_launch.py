@@ -67,6 +67,12 @@ def test_desktop_entry_opens_an_aei_file_and_a_list(write_image, tmp_path):
     assert proc.stdout.strip() == "loaded: golden.aei 64x48 (1 of 2)"
 
 
+def test_a_plain_launch_opens_the_empty_state_and_runs_nothing(tmp_path):
+    proc = run_entry([], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "loaded: nothing (empty state)"
+
+
 def test_desktop_entry_reports_a_file_it_cannot_open(tmp_path):
     proc = run_entry([tmp_path / "gone.png"], tmp_path)
     assert proc.returncode == 1

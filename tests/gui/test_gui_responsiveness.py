@@ -74,3 +74,42 @@ def test_ui_never_stalls_while_models_run(qtbot, window, write_image, require_mo
     print(f"longest UI-thread gap: {worst * 1000:.0f} ms over {meter.ticks} ticks")
     assert meter.ticks > 20  # the meter really ran during the work
     assert worst < MAX_STALL_S, f"the UI thread stalled for {worst * 1000:.0f} ms"
+
+
+def test_heatmap_and_space_never_stall_on_a_large_photo(qtbot, window):
+    """D (difference heatmap) and Space (flash the original) on a 3000x2000 photo: the
+    heatmap is computed in a worker and cached, so neither key freezes the window (it took
+    about 5 s per press on the UI thread at 12 MP)."""
+    window.show_error_dialogs = False
+    window.set_mode("denoise")  # nothing runs on open
+    big = photo(2000, 3000)
+    window.set_image(big, "big.png")
+    result = np.clip(big.astype(np.int16) + 6, 0, 255).astype(np.uint8)  # as if denoised
+    window.controller.denoised.emit({"pixels": result, "sigma": 10.0, "automatic": True,
+                                     "seconds": 1.0, "passes": 1,
+                                     "generation": window.controller.generation})
+    assert window.result_pixels("denoise") is result
+    qtbot.wait(50)
+    meter = StallMeter()
+    meter.start()
+    window.heatmap_action.trigger()  # D
+    qtbot.waitUntil(lambda: "Difference" in window.compare_view.right_caption.text(),
+                    timeout=TIMEOUT_MS)
+    for _ in range(3):  # Space pressed and released, with the heatmap on
+        window.set_flash_original(True)
+        qtbot.wait(30)
+        assert "release Space" in window.compare_view.right_caption.text()
+        window.set_flash_original(False)
+        qtbot.wait(30)
+        assert "Difference" in window.compare_view.right_caption.text()
+    window.heatmap_action.trigger()  # D off and on again: the cached heatmap
+    qtbot.wait(30)
+    window.heatmap_action.trigger()
+    qtbot.wait(30)
+    assert "Difference" in window.compare_view.right_caption.text()
+    worst = meter.stop()
+    print(f"heatmap / Space at 3000x2000: longest UI-thread gap {worst * 1000:.0f} ms "
+          f"over {meter.ticks} ticks")
+    assert window.heatmaps.computed == 1
+    assert meter.ticks > 10
+    assert worst < MAX_STALL_S, f"the UI thread stalled for {worst * 1000:.0f} ms"

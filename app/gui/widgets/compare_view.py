@@ -14,10 +14,13 @@ mode is on, a drag emits ``brushed`` with scene (= image pixel) coordinates inst
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QImage,
     QMouseEvent,
     QPainter,
     QPen,
@@ -46,6 +49,7 @@ MIN_ZOOM = 0.02
 MAX_ZOOM = 64.0
 LAYOUTS = ("split", "side-by-side")
 DIVIDER_GRAB_PX = 8  # how close to the divider a press grabs it
+_PIXMAP_CACHE = 4  # recently shown arrays whose pixmaps are kept (Space flashes between two)
 
 
 class ImagePane(QGraphicsView):
@@ -97,6 +101,7 @@ class ImagePane(QGraphicsView):
         self._hover: QPointF | None = None  # viewport position of the mouse (brush outline)
         self._divider: float | None = None  # None: no split; else fraction of the width
         self._dragging_divider = False
+        self._placeholder = ""  # drawn where the result is missing ("not computed yet")
 
     # -- content --------------------------------------------------------------------------
     def set_pixmap(self, pixmap: QPixmap | None) -> None:
@@ -111,6 +116,23 @@ class ImagePane(QGraphicsView):
 
     def has_image(self) -> bool:
         return not self.image_item.pixmap().isNull()
+
+    def set_placeholder(self, text: str) -> None:
+        """Text shown where the result would be while there is none: right of the divider
+        (split) or in an empty pane, over a dimmed background, so an uncomputed result never
+        looks like the original."""
+        if text != self._placeholder:
+            self._placeholder = text
+            self.viewport().update()
+
+    @property
+    def placeholder_visible(self) -> bool:
+        """Whether this pane currently draws its placeholder."""
+        if not self._placeholder:
+            return False
+        if self._divider is not None:
+            return self.has_image() and self.split_item.pixmap().isNull()
+        return not self.has_image()
 
     def zoom(self) -> float:
         return self.transform().m11()
@@ -234,11 +256,22 @@ class ImagePane(QGraphicsView):
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         """The divider (with its handle) and the brush outline, in viewport coordinates."""
         super().drawForeground(painter, rect)
-        if self._divider is None and not (self._brush and self._hover is not None):
+        placeholder = self.placeholder_visible
+        if self._divider is None and not placeholder and not (self._brush
+                                                              and self._hover is not None):
             return
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if placeholder:
+            vw, vh = self.viewport().width(), self.viewport().height()
+            x0 = self.divider_x() if self._divider is not None else 0.0
+            area = QRectF(x0, 0, vw - x0, vh)
+            painter.fillRect(area, QColor(20, 20, 20, 215))
+            painter.setPen(QColor(235, 235, 235))
+            painter.drawText(area.adjusted(12, 0, -12, 0),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                             self._placeholder)
         if self._divider is not None:
             x, h = self.divider_x(), self.viewport().height()
             painter.setPen(QPen(QColor(255, 255, 255, 230), 2))
@@ -293,9 +326,13 @@ class CompareView(QWidget):
     strokeStarted = Signal(bool)  # True: erasing
     strokeFinished = Signal()
     brushSizeStep = Signal(int)
+    viewChanged = Signal()  # zoom or scroll position changed (the status bar's zoom)
 
     def __init__(self, parent: QWidget | None = None, layout: str = "side-by-side") -> None:
         super().__init__(parent)
+        # id -> (weak reference to the array, its pixmap): showing an array again (Space
+        # flashes, mode switches) costs no conversion
+        self._pixmaps: dict[int, tuple[weakref.ref, QPixmap]] = {}
         self.left = ImagePane(self)
         self.right = ImagePane(self)
         self.left_caption = QLabel("Original", self)
@@ -362,8 +399,8 @@ class CompareView(QWidget):
                    left_caption: str | None = None, right_caption: str | None = None) -> None:
         """Show new images; a different image size resets the view to fit."""
         old_rect = self.left.sceneRect()
-        self.left.set_pixmap(None if left is None else array_to_pixmap(left))
-        self._set_right_pixmap(None if right is None else array_to_pixmap(right))
+        self.left.set_pixmap(self._pixmap(left))
+        self._set_right_pixmap(self._pixmap(right))
         self._update_scene_rects()
         if left_caption is not None:
             self.left_caption.setText(left_caption)
@@ -375,12 +412,49 @@ class CompareView(QWidget):
             self._sync(self.left, self.right)
 
     def set_left(self, pixels: np.ndarray | None, caption: str | None = None) -> None:
-        self.left.set_pixmap(None if pixels is None else array_to_pixmap(pixels))
+        self.left.set_pixmap(self._pixmap(pixels))
         self._after_single_update(self.left_caption, caption)
 
     def set_right(self, pixels: np.ndarray | None, caption: str | None = None) -> None:
-        self._set_right_pixmap(None if pixels is None else array_to_pixmap(pixels))
+        self._set_right_pixmap(self._pixmap(pixels))
         self._after_single_update(self.right_caption, caption)
+
+    def set_placeholder(self, text: str) -> None:
+        """What to say where the result is missing (see :meth:`ImagePane.set_placeholder`)."""
+        self.left.set_placeholder(text)
+        self.right.set_placeholder(text)
+
+    @property
+    def placeholder_visible(self) -> bool:
+        pane = self.left if self._layout == "split" else self.right
+        return pane.placeholder_visible
+
+    def prime(self, pixels: np.ndarray, image: QImage) -> None:
+        """Cache ``image`` (made in a worker) as the pixmap of ``pixels``."""
+        hit = self._pixmaps.get(id(pixels))
+        if hit is None or hit[0]() is not pixels:
+            self._remember(pixels, QPixmap.fromImage(image))
+
+    def _pixmap(self, pixels: np.ndarray | None) -> QPixmap | None:
+        """The pixmap of ``pixels``, converted once per array while it is shown often.
+        Arrays are treated as immutable once shown (the window never edits them in place)."""
+        if pixels is None:
+            return None
+        hit = self._pixmaps.get(id(pixels))
+        if hit is not None and hit[0]() is pixels:
+            return hit[1]
+        pixmap = array_to_pixmap(pixels)
+        self._remember(pixels, pixmap)
+        return pixmap
+
+    def _remember(self, pixels: np.ndarray, pixmap: QPixmap) -> None:
+        self._pixmaps = {k: v for k, v in self._pixmaps.items() if v[0]() is not None}
+        while len(self._pixmaps) >= _PIXMAP_CACHE:
+            self._pixmaps.pop(next(iter(self._pixmaps)))
+        try:
+            self._pixmaps[id(pixels)] = (weakref.ref(pixels), pixmap)
+        except TypeError:  # not weak-referenceable: simply not cached
+            pass
 
     def _set_right_pixmap(self, pixmap: QPixmap | None) -> None:
         self.right.set_pixmap(pixmap)
@@ -474,3 +548,4 @@ class CompareView(QWidget):
             dst.update_split_clip()
         finally:
             self._syncing = False
+        self.viewChanged.emit()
