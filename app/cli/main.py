@@ -5,12 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 from app import __version__
+from app.cli.numbers import bounded_int, finite_float, parse_finite
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+
+
+def print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Our own warnings (a model folder's broken manifest) as one ``aestudio: warning:`` line."""
+    if issubclass(category, UserWarning):
+        print(f"aestudio: warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 
@@ -24,7 +34,7 @@ def parse_size(text: str) -> int:
 
 
 def parse_quality(text: str) -> float:
-    q = float(text)
+    q = parse_finite(text)  # NaN would pass any range check
     if not 1 <= q <= 100:
         raise argparse.ArgumentTypeError("quality must be between 1 and 100")
     return q
@@ -76,8 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("input", type=Path)
     n = sub.add_parser("denoise", parents=[common, out], help="remove noise from a photo")
     n.add_argument("input", type=Path)
-    n.add_argument("--sigma", type=float,
+    n.add_argument("--sigma", type=finite_float(0, 75),
                    help="noise level 0..75 on the 0-255 scale (default: estimated)")
+    n.add_argument("--strength", type=finite_float(0, 4), default=1.0,
+                   help="multiply the noise level (estimated map or --sigma) by this, 0..4: "
+                   "below 1 keeps more texture, above 1 removes more (default 1)")
     n.add_argument("--passes", type=parse_passes,
                    help=passes_help("denoise"))
     i = sub.add_parser("inpaint", parents=[common, out], help="fill the holes given by a mask")
@@ -88,13 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_batch_parser(sub, common)
     m = sub.add_parser("demo", parents=[common], help="run every job on the bundled sample")
     m.add_argument("image", nargs="?", type=Path, help="another image to use")
-    sub.add_parser("gui", help="open the desktop app (optionally on FILE)")
+    g = sub.add_parser("gui", help="open the desktop app (optionally on FILE...)",
+                       description="Open the desktop app on FILE (an image or .aei file; "
+                       "several: Page Up / Page Down step through them), or on the bundled "
+                       "sample. `aestudio FILE...` does the same. Without a display it prints "
+                       "one line and exits with status 1.")
+    g.add_argument("files", nargs="*", metavar="FILE", help="image or .aei file to open")
     return p
 
 
 BATCH_EPILOG = """\
 The output folder mirrors the input folder (its subfolders too with --recursive); it must not
-be the input folder or inside it, and nothing is written into the input folder. Output names:
+be the input folder or inside it, and nothing is written into the input folder. Where every
+output really lands (symlinks, bind mounts) is checked before any work: a batch that would
+write inside the input or masks folder, or onto an input, a mask, the report or another
+output, does not start. Output names:
 compress -> <stem>.aei, decompress -> <stem>.png, denoise and inpaint -> <stem>.png. Each output
 is written to a temporary file and renamed into place, so an interrupted run leaves no partial
 output; run again with --skip-existing to continue where it stopped.
@@ -103,7 +124,8 @@ A file that cannot be processed (corrupt, not an image, too many pixels, mask mi
 recorded in the report with its error and the batch goes on.
 
 exit status: 0 every file succeeded (or was skipped), 3 some files failed (see --report),
-1 the batch could not start, 130 interrupted.
+4 the batch ran but the report could not be written (the summary is printed), 1 the batch
+could not start, 2 usage error, 130 interrupted (SIGINT), 143 stopped by SIGTERM.
 See docs/batch.md."""
 
 
@@ -120,11 +142,14 @@ def add_batch_parser(sub, common) -> None:
                    "(same relative path and stem, any image extension; white = hole)")
     b.add_argument("-q", "--quality", type=parse_quality, default=75.0,
                    help="compress: 1..100 (default 75)")
-    b.add_argument("--sigma", type=float, help="denoise: noise level (default: estimated)")
+    b.add_argument("--sigma", type=finite_float(0, 75),
+                   help="denoise: noise level 0..75 (default: estimated)")
+    b.add_argument("--strength", type=finite_float(0, 4), default=1.0,
+                   help="denoise: multiply the noise level by this, 0..4 (default 1)")
     b.add_argument("--passes", type=parse_passes,
                    help="denoise, inpaint: " + passes_help("denoise", "inpaint"))
     b.add_argument("--model", help="model id (default: the installed model for the task)")
-    b.add_argument("--jobs", type=int, default=None, metavar="N",
+    b.add_argument("--jobs", type=bounded_int(), default=None, metavar="N",
                    help="inference workers, each with its own model sessions (default: 2 on 2+ cores)")
     b.add_argument("--skip-existing", action="store_true",
                    help="skip files whose output exists (continue an interrupted run)")
@@ -137,23 +162,23 @@ def add_batch_parser(sub, common) -> None:
 
 
 def cmd_batch(args) -> int:
+    from app.cli.signals import stop_requested
     from app.core.batch import BatchOptions, TextProgress, default_jobs, run_batch
     from app.core.sessions import runtime_conflict
 
     conflict = runtime_conflict()
     if conflict:
         print(f"aestudio: warning: {conflict}", file=sys.stderr)
-    if args.ray_address and args.engine != "ray":
-        raise ValueError("--ray-address needs --engine ray")
     opts = BatchOptions(task=args.task, input_dir=args.input_dir, output_dir=args.output_dir,
                         recursive=args.recursive, masks=args.masks, quality=args.quality,
-                        sigma=args.sigma, passes=args.passes, model=args.model,
+                        sigma=args.sigma, strength=args.strength, passes=args.passes,
+                        model=args.model,
                         jobs=args.jobs if args.jobs is not None else default_jobs(),
                         skip_existing=args.skip_existing, force=args.force,
                         models_dir=args.models, provider=args.provider)
     progress = TextProgress(sys.stderr)
     report = run_batch(opts, args.engine, on_progress=progress, report=args.report,
-                       ray_address=args.ray_address)
+                       ray_address=args.ray_address, cancel=stop_requested)
     if not report.files:
         print(f"aestudio: warning: no input files found in {args.input_dir}", file=sys.stderr)
     if args.json:
@@ -165,6 +190,8 @@ def cmd_batch(args) -> int:
         name = f.relative.rsplit("/", 1)[-1]
         error = error[len(name) + 2:] if error.startswith(f"{name}: ") else error
         print(f"aestudio: failed: {f.relative}: {error}", file=sys.stderr)
+    if report.report_error:  # the batch ran; only its report is missing (exit status 4)
+        print(f"aestudio: error: {report.report_error}", file=sys.stderr)
     return report.exit_code
 
 
@@ -190,23 +217,41 @@ def _print_result(res: dict, as_json: bool) -> None:
     print(", ".join(parts))
 
 
+ORIGIN_LABELS = {"env": "$AESTUDIO_MODELS", "folder": "a models folder",
+                 "package": "the installed package"}
+
+
 def cmd_models(args) -> int:
     from app.core.registry import Registry
 
     reg = Registry(args.models)
+    models = reg.installed()  # none: an error with the fix, not an empty list
+    # The default on the CPU provider, and the one CUDA runs where that differs (an int8 copy
+    # runs on the CPU only).
+    defaults, cuda_defaults = reg.defaults(), reg.defaults(prefer_float=True)
     rows = []
-    for m in reg.list():
+    for m in models:
         rows.append({"id": m.id, "task": m.task, "title": m.manifest.title,
-                     "hash": m.manifest.model_hash()[:16], "path": str(m.directory)})
+                     "hash": m.manifest.model_hash()[:16], "path": str(m.directory),
+                     "origin": reg.origin, "default": defaults.get(m.task) == m.id,
+                     "cuda_default": cuda_defaults.get(m.task) == m.id})
     if args.json:
-        print(json.dumps({"models_dir": str(reg.root), "models": rows,
-                          "problems": reg.problems}))
+        print(json.dumps({"models_dir": str(reg.root), "origin": reg.origin,
+                          "defaults": defaults, "cuda_defaults": cuda_defaults,
+                          "models": rows, "problems": reg.problems,
+                          "broken": [{"path": str(b.directory), "manifest": str(b.manifest),
+                                      "reason": b.reason} for b in reg.broken]}))
     else:
-        print(f"models in {reg.root}:")
+        print(f"models in {reg.root} (from {ORIGIN_LABELS[reg.origin]}):")
         for r in rows:
-            print(f"  {r['task']:<8} {r['id']:<24} {r['hash']}  {r['title']}")
+            mark = ("default" if r["default"] else "") + (
+                "default on CUDA" if r["cuda_default"] and not r["default"] else "")
+            print(f"  {r['task']:<8} {r['id']:<24} {r['hash']}  {mark:<15}  {r['title']}")
+        for b in reg.broken:  # skipped, with the reason; the models above still work
+            print(f"  {'broken':<8} {b.directory.name:<24} {b.manifest}: {b.reason}")
         for prob in reg.problems:
-            print(f"  problem: {prob}")
+            if not any(prob == b.message for b in reg.broken):
+                print(f"  problem: {prob}")
     return 0
 
 
@@ -217,7 +262,7 @@ def cmd_job(args) -> int:
               model=args.model, quality=getattr(args, "quality", 75.0),
               target_bytes=getattr(args, "target_size", None), sigma=getattr(args, "sigma", None),
               mask=getattr(args, "mask", None), measure=getattr(args, "metrics", False),
-              passes=getattr(args, "passes", None))
+              passes=getattr(args, "passes", None), strength=getattr(args, "strength", 1.0))
     engine = _engine(args)
     _print_result(run(job, engine).to_dict(), args.json)
     return 0
@@ -229,8 +274,11 @@ def cmd_demo(args) -> int:
     engine = _engine(args)
     rows = run_demo(engine, args.image)
     if args.json:
-        for r in rows:
-            print(json.dumps(r))
+        from app.core.demo import SAMPLE
+
+        source = str(args.image or SAMPLE)
+        for r in rows:  # the documented keys of every --json object; the demo writes no file
+            print(json.dumps({"input": source, "output": None, **r}))
         return 0
     print(f"AE Studio {__version__} demo on {args.image or 'the bundled sample (kodim23)'}; "
           f"execution provider: {engine.provider_label}")
@@ -249,6 +297,23 @@ COMMANDS = {"models": cmd_models, "compress": cmd_job, "decompress": cmd_job,
             "denoise": cmd_job, "inpaint": cmd_job, "demo": cmd_demo, "batch": cmd_batch}
 
 
+def usage_problem(args) -> str | None:
+    """Option combinations that argparse cannot check by itself (None: all is well)."""
+    if args.command == "compress" and args.output is not None \
+            and args.output.suffix.lower() != ".aei":
+        return (f"the output of compress is an .aei file: {str(args.output)!r} does not end "
+                "in .aei")
+    if args.command == "batch":
+        if args.ray_address and args.engine != "ray":
+            return "--ray-address needs --engine ray"
+        if args.jobs is not None and args.jobs < 1:
+            return f"--jobs must be at least 1, got {args.jobs}"
+        if args.task == "inpaint" and not args.masks:
+            return ("inpaint needs --masks DIR: a folder of masks (white = hole) that mirrors "
+                    "the input folder")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -258,8 +323,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "gui":
         print("aestudio: error: the GUI is started by the `aestudio` launcher", file=sys.stderr)
         return EXIT_USAGE
+    problem = usage_problem(args)
+    if problem:  # a usage error: one line, status 2 like argparse's own, nothing written
+        print(f"aestudio: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    warnings.showwarning = print_warning
     try:
-        return COMMANDS[args.command](args)
+        from app.cli.signals import run_command  # SIGINT / SIGTERM: clean stop, 130 / 143
+
+        return run_command(COMMANDS[args.command], args)
     except KeyboardInterrupt:
         print("aestudio: interrupted", file=sys.stderr)
         return 130

@@ -6,6 +6,10 @@ what a folder needs around it lives in these modules:
 
 * **planning** (``app.core.batch_plan``): options, items, inputs and outputs, masks,
   skip-existing and the folder checks (nothing is ever written into the input folder).
+* **where outputs land** (``app.core.batch_paths``): every planned output resolved (symlinks,
+  ``..``, bind mounts) and refused inside the input or masks tree or onto an input, mask, the
+  report or another output, before any model runs; each output folder checked again as it is
+  created and just before its file is written; the report path and free space checked up front.
 * **a small thread pipeline** (:class:`BatchRunner`, here): ``jobs`` inference workers, each
   with its own :class:`~app.core.engine.Engine` (so its own onnxruntime sessions, with
   ``cores // jobs`` intra-op threads), reused for the whole folder, and a bounded pool of
@@ -17,7 +21,8 @@ what a folder needs around it lives in these modules:
   are in memory.
 * **a report and progress** (``app.core.batch_progress``): every file with its status (ok /
   failed / skipped); a file that cannot be processed is recorded as failed and the batch goes
-  on; :attr:`BatchReport.exit_code` is 0 when nothing failed and 3 otherwise.
+  on; :attr:`BatchReport.exit_code` is 0 when nothing failed, 3 otherwise, and 4 when the
+  report could not be written at the end.
 
 The Ray Data engine (``app.core.batch_ray``) plans and reports the same way and runs the same
 per-file function, :func:`process_item`. The public names of all these modules are importable
@@ -35,7 +40,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .atomic_write import destination_check
 from .batch_engine import LockedEngine, QueuedEngine, inference_worker
+from .batch_paths import OutputGuard, preflight
 from .batch_plan import (
     AEI_SUFFIX,
     IMAGE_SUFFIXES,
@@ -59,6 +66,7 @@ from .batch_plan import (
 from .batch_progress import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_REPORT,
     BatchProgress,
     BatchReport,
     FileResult,
@@ -66,12 +74,13 @@ from .batch_progress import (
     _Tracker,
 )
 from .jobs import Job, run
+from .memory_budget import max_jobs_for_memory
 from .tiling import Cancelled
 
 __all__ = [
-    "AEI_SUFFIX", "EXIT_FAILED", "EXIT_OK", "IMAGE_SUFFIXES", "TASKS",
+    "AEI_SUFFIX", "EXIT_FAILED", "EXIT_OK", "EXIT_REPORT", "IMAGE_SUFFIXES", "TASKS",
     "BatchError", "BatchItem", "BatchOptions", "BatchProgress", "BatchReport", "BatchRunner",
-    "FileResult", "LockedEngine", "TextProgress", "check_folders", "default_jobs",
+    "FileResult", "LockedEngine", "OutputGuard", "TextProgress", "check_folders", "default_jobs",
     "default_threads", "describe_error", "input_suffixes", "is_url", "mask_index",
     "output_name", "plan_items", "plan_local", "process_item", "remove_stale_temps",
     "run_batch", "scan_local", "skipped",
@@ -93,10 +102,13 @@ def describe_error(exc: BaseException) -> str:
 
 
 def process_item(item: BatchItem, engine: Any, opts: BatchOptions,
-                 cancel: Callable[[], bool] | None = None) -> FileResult:
+                 cancel: Callable[[], bool] | None = None,
+                 guard: OutputGuard | None = None) -> FileResult:
     """Run one file through :func:`app.core.jobs.run`; never raises except :class:`Cancelled`.
 
-    ``engine`` is anything with the Engine's ``compress/decompress/denoise/inpaint``.
+    ``engine`` is anything with the Engine's ``compress/decompress/denoise/inpaint``. With a
+    ``guard``, the output folder is created and checked one level at a time, and checked again
+    just before the output is written (a folder swapped for a symlink mid-run is refused).
     """
     result = FileResult(item.relative, item.input, item.output, "failed")
     if item.skip:
@@ -108,10 +120,16 @@ def process_item(item: BatchItem, engine: Any, opts: BatchOptions,
     t0 = time.perf_counter()
     job = Job(task=opts.task, input=Path(item.input), output=Path(item.output),
               quality=opts.quality, sigma=opts.sigma, passes=opts.passes,
+              strength=opts.strength,
               mask=Path(item.mask) if item.mask else None, model=opts.model, force=opts.force)
     try:
-        Path(item.output).parent.mkdir(parents=True, exist_ok=True)
-        res = run(job, engine, cancel=cancel)
+        if guard is None:
+            Path(item.output).parent.mkdir(parents=True, exist_ok=True)
+            res = run(job, engine, cancel=cancel)
+        else:
+            guard.make_dirs(Path(item.output).parent)
+            with destination_check(guard.check_target):
+                res = run(job, engine, cancel=cancel)
     except Cancelled:
         raise
     except Exception as exc:  # noqa: BLE001 - a bad file is recorded, the batch goes on
@@ -150,6 +168,7 @@ class BatchRunner:
         self._cancel = threading.Event()
         self.report_path = report
         self.report: BatchReport | None = None
+        self.guard: OutputGuard | None = None
 
     def _default_engine(self, threads: int) -> Any:
         from .engine import Engine
@@ -171,9 +190,13 @@ class BatchRunner:
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         t0 = time.perf_counter()
         check_folders(opts, self.report_path)
+        opts.jobs = min(opts.jobs, max_jobs_for_memory())  # workers that fit the memory budget
         items = plan_local(opts)
-        remove_stale_temps(items)
+        self.guard = OutputGuard(opts, items, self.report_path)
+        self.guard.check_plan(items)       # before any model runs: where every output lands
         todo = [it for it in items if not it.skip and not it.error]
+        preflight(opts, todo, self.report_path)
+        remove_stale_temps(items)
         tracker = _Tracker(len(items), len(todo), self.on_progress)
         results: dict[str, FileResult] = {}
         for item in items:
@@ -181,7 +204,7 @@ class BatchRunner:
                 results[item.relative] = process_item(item, None, opts)
                 tracker.add(results[item.relative])
         interrupted = False
-        if todo:
+        if todo and not self.cancelled():
             try:
                 self._run_pipeline(todo, tracker, results)
             except KeyboardInterrupt:
@@ -194,8 +217,7 @@ class BatchRunner:
         self.report = BatchReport(opts.task, str(opts.input_dir), str(opts.output_dir), "local",
                                   opts.jobs, started, time.perf_counter() - t0,
                                   [results[it.relative] for it in items], cancelled)
-        if self.report_path:
-            self.report.write(self.report_path)
+        self.report.write_or_note(self.report_path)
         if interrupted:
             raise KeyboardInterrupt
         return self.report
@@ -226,7 +248,7 @@ class BatchRunner:
             tracker.started(item.relative)
             proxy = QueuedEngine(requests, self.cancelled)
             try:
-                res = process_item(item, proxy, opts, cancel=self.cancelled)
+                res = process_item(item, proxy, opts, cancel=self.cancelled, guard=self.guard)
             except Cancelled:
                 return skipped(item, "cancelled")
             if res.status == "ok":

@@ -4,18 +4,21 @@ do, decided before anything runs.
 :func:`plan_local` finds the inputs (optionally recursively), mirrors their relative paths into
 the output folder, finds each inpainting mask in the masks folder (same relative path and stem,
 any image extension), skips outputs that exist (``skip_existing``), and :func:`check_folders`
-refuses an output folder equal to or inside the input folder. Nothing is ever written into the
-input folder. :func:`plan_items` is shared with the Ray Data engine (``app.core.batch_ray``),
-whose folders may be URLs; :func:`remove_stale_temps` clears what a killed run left behind.
+refuses an output folder equal to or inside the input folder. Where each planned output really
+lands (symlinks, bind mounts, masks and report) is checked by ``app.core.batch_paths``.
+Nothing is ever written into the input folder. :func:`plan_items` is shared with the Ray Data
+engine (``app.core.batch_ray``), whose folders may be URLs; :func:`remove_stale_temps` clears
+what a killed run left behind.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from .atomic_write import name_max, temp_stem, temp_stem_of
 
 __all__ = [
     "AEI_SUFFIX", "IMAGE_SUFFIXES", "TASKS",
@@ -28,9 +31,6 @@ TASKS = ("compress", "decompress", "denoise", "inpaint")
 MODEL_TASK = {"compress": "codec", "denoise": "denoise", "inpaint": "inpaint"}  # model per task
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 AEI_SUFFIX = ".aei"
-
-# the temporary files of app.core.atomic_write's atomic writes: ".<name>.<8 hex>.part"
-_TEMP = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{8}\.part$")
 
 
 class BatchError(ValueError):
@@ -71,6 +71,7 @@ class BatchOptions:
     quality: float = 75.0
     sigma: float | None = None
     passes: int | None = None   # denoise, inpaint: network passes per tile (None: default)
+    strength: float = 1.0       # denoise: multiplies the noise level (map or sigma)
     model: str | None = None
     jobs: int = field(default_factory=lambda: default_jobs())
     skip_existing: bool = False
@@ -254,7 +255,8 @@ def plan_local(opts: BatchOptions) -> list[BatchItem]:
 def remove_stale_temps(items: Iterable[BatchItem]) -> int:
     """Delete the temporary files a killed run left beside the outputs it was writing.
 
-    Only ``.<output name>.<8 hex>.part`` files of this batch's own outputs are touched.
+    Only ``.<output name>.<8 hex>.part`` files of this batch's own outputs are touched (with
+    the name cut short where the whole would pass NAME_MAX, as the atomic writer does).
     """
     by_dir: dict[str, set[str]] = {}
     for item in items:
@@ -266,9 +268,10 @@ def remove_stale_temps(items: Iterable[BatchItem]) -> int:
             entries = os.listdir(d)
         except OSError:
             continue
+        limit = name_max(d)
+        stems = {temp_stem(name, limit) for name in names}
         for entry in entries:
-            m = _TEMP.match(entry)
-            if m and m.group("name") in names:
+            if temp_stem_of(entry) in stems:
                 try:
                     os.unlink(os.path.join(d, entry))
                     removed += 1

@@ -4,8 +4,9 @@
 The report lists every file with its status (ok / failed / skipped), output, seconds and error,
 plus totals and images per second. A file that cannot be processed (corrupt, not an image, over
 the pixel limit, mask missing) is recorded as failed and the batch goes on;
-:attr:`BatchReport.exit_code` is 0 when nothing failed and 3 otherwise. :class:`TextProgress`
-draws the progress in a terminal (the CLI).
+:attr:`BatchReport.exit_code` is 0 when nothing failed and 3 otherwise, and 4 when the batch ran
+but its report file could not be written at the end (the summary is still printed).
+:class:`TextProgress` draws the progress in a terminal (the CLI).
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from typing import IO
 
 from .atomic_write import atomic_write_bytes
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "BatchProgress", "BatchReport", "FileResult",
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_REPORT", "BatchProgress", "BatchReport", "FileResult",
            "TextProgress"]
 
 EXIT_OK = 0
 EXIT_FAILED = 3  # some files failed (the others were written)
+EXIT_REPORT = 4  # the batch ran, but the report file could not be written at the end
 
 
 @dataclass
@@ -81,6 +83,7 @@ class BatchReport:
     seconds: float
     files: list[FileResult]
     cancelled: bool = False
+    report_error: str | None = None  # why --report could not be written at the end
 
     @property
     def totals(self) -> dict[str, int]:
@@ -96,22 +99,38 @@ class BatchReport:
 
     @property
     def exit_code(self) -> int:
+        if self.report_error:
+            return EXIT_REPORT
         return EXIT_FAILED if self.totals["failed"] else EXIT_OK
 
     def failures(self) -> list[FileResult]:
         return [f for f in self.files if f.status == "failed"]
 
     def to_dict(self) -> dict:
-        return {"task": self.task, "input_dir": self.input_dir, "output_dir": self.output_dir,
-                "engine": self.engine, "jobs": self.jobs, "started": self.started,
-                "seconds": round(self.seconds, 3), "cancelled": self.cancelled,
-                "totals": self.totals, "images_per_second": self.images_per_second,
-                "exit_code": self.exit_code, "files": [f.to_dict() for f in self.files]}
+        d = {"task": self.task, "input_dir": self.input_dir, "output_dir": self.output_dir,
+             "engine": self.engine, "jobs": self.jobs, "started": self.started,
+             "seconds": round(self.seconds, 3), "cancelled": self.cancelled,
+             "totals": self.totals, "images_per_second": self.images_per_second,
+             "exit_code": self.exit_code, "files": [f.to_dict() for f in self.files]}
+        if self.report_error:  # only in what --json prints: the file could not be written
+            d["report_error"] = self.report_error
+        return d
 
     def write(self, path: str | os.PathLike[str]) -> int:
         """Write the report as JSON, atomically (an existing report is replaced)."""
         data = json.dumps(self.to_dict(), indent=1, default=str).encode() + b"\n"
         return atomic_write_bytes(path, data, overwrite=True)
+
+    def write_or_note(self, path: str | os.PathLike[str] | None) -> None:
+        """Write the report to ``path`` if given; an error is kept in :attr:`report_error`
+        (exit status 4) instead of raised, so the run's summary is never lost."""
+        if not path:
+            return
+        try:
+            self.write(path)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            self.report_error = f"cannot write the report {path}: {reason}"
 
     def summary(self) -> str:
         t = self.totals

@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 from .batch import describe_error, process_item, skipped
 from .batch_engine import LockedEngine
+from .batch_paths import OutputGuard, preflight
 from .batch_plan import (
     IMAGE_SUFFIXES,
     MODEL_TASK,
@@ -303,6 +304,13 @@ def run_ray(opts: BatchOptions, address: str | None = None,
     if opts.models_dir and not is_url(opts.models_dir):
         opts = replace(opts, models_dir=os.path.abspath(opts.models_dir))
     items = plan_ray(opts)
+    if not any(is_url(loc) for loc in (opts.input_dir, opts.output_dir, opts.masks or "")):
+        # local folders: where every output really lands, checked before any work (the
+        # actors do not check again before each write, unlike the local engine)
+        OutputGuard(opts, items, report).check_plan(items)
+    local_todo = [] if is_url(opts.output_dir) else [it for it in items
+                                                     if not it.skip and not it.error]
+    preflight(opts, local_todo, report)     # the report can be written; room for local outputs
     if not is_url(opts.output_dir):
         remove_stale_temps(items)
     results: dict[str, FileResult] = {}
@@ -340,8 +348,7 @@ def run_ray(opts: BatchOptions, address: str | None = None,
     rep = BatchReport(opts.task, str(opts.input_dir), str(opts.output_dir), "ray", opts.jobs,
                       started, time.perf_counter() - t0,
                       [results[it.relative] for it in items], cancelled)
-    if report:
-        rep.write(report)
+    rep.write_or_note(report)
     if interrupted:
         raise KeyboardInterrupt
     return rep

@@ -176,10 +176,10 @@ def test_usage_errors(capsys, tiny_models, photos, tmp_path):
     assert code == 1 and "does not exist" in err
     code, _, err = batch(capsys, src, tmp_path / "o", "--task", "inpaint", "--models",
                          tiny_models)
-    assert code == 1 and "--masks" in err
+    assert code == 2 and "--masks" in err  # usage errors: status 2, as argparse's
     code, _, err = batch(capsys, src, tmp_path / "o", "--task", "denoise", "--jobs", "0",
                          "--models", tiny_models)
-    assert code == 1 and "--jobs" in err
+    assert code == 2 and "--jobs" in err
     code, _, err = batch(capsys, src, tmp_path / "o", "--task", "denoise", "--models",
                          tmp_path / "no-models")
     assert code == 1 and "denoise" in err and "Traceback" not in err
