@@ -102,9 +102,9 @@ class Engine:
 
     def denoise(self, pixels: np.ndarray, sigma: float | None = None, progress=None,
                 cancel=None, model_id: str | None = None,
-                passes: int | None = None) -> tuple[np.ndarray, float]:
+                passes: int | None = None, strength: float = 1.0) -> tuple[np.ndarray, float]:
         return restore.denoise(self.sessions, self.model("denoise", model_id), pixels, sigma,
-                               progress, cancel, passes)
+                               progress, cancel, passes, strength=strength)
 
     def inpaint(self, pixels: np.ndarray, mask: np.ndarray, progress=None, cancel=None,
                 model_id: str | None = None, passes: int | None = None) -> np.ndarray:

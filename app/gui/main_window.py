@@ -32,6 +32,9 @@ from app.core.document import Document, Source
 
 from .actions import build_menus
 from .batch_dialog import BatchDialog
+from .classic_encoder import ClassicEncoder
+from .compare_sides import save_side_dialog
+from .compress_preview import CompressPreview
 from .controller import Controller
 from .document_view import APP_TITLE, DocumentView, progress_text
 from .empty_state import EmptyState
@@ -72,6 +75,11 @@ class MainWindow(FileMixin, QMainWindow):
         # the image, its source, each mode's result, busy and stale flags: all readouts are
         # drawn from it by ``document_view`` (app/gui/document_view.py)
         self.document = Document()
+        # the classic-codec sides of the comparison, encoded in their own threads
+        self.classic_encoder = ClassicEncoder(self.document, self)
+        # a quick preview on a downscaled copy while a compress runs
+        self.compress_preview = CompressPreview(
+            self.document, engine, lambda: self.compress_panel.quality, self)
         self.heatmaps = HeatmapWorker(self)
         self.last_error: str | None = None
         self.show_error_dialogs = True
@@ -152,6 +160,11 @@ class MainWindow(FileMixin, QMainWindow):
         self.compress_panel.compressRequested.connect(self.compress_now)
         self.compress_panel.targetSizeRequested.connect(self.compress_to_size)
         self.compress_panel.compareWithChanged.connect(self._on_compare_with_changed)
+        for side_controls in (self.compress_panel.left_side, self.compress_panel.right_side):
+            side_controls.changed.connect(
+                lambda choice, s=side_controls.side: self.classic_encoder.set_choice(s, choice))
+            side_controls.saveRequested.connect(
+                lambda s=side_controls.side: save_side_dialog(self, s))
         c.same_sized.connect(self._on_same_sized)
         self.denoise_panel.denoiseRequested.connect(self.denoise_now)
         self.denoise_panel.strengthChanged.connect(self._on_strength_changed)
@@ -328,21 +341,15 @@ class MainWindow(FileMixin, QMainWindow):
         self._update_model_label()
 
     def _request_same_size(self) -> None:
-        """Start the classic codec at the AE Studio file's size, if the left side shows one
-        (never while a compress runs: it would replace that job)."""
-        fmt, doc = self.compress_panel.compare_with, self.document
-        if (fmt != "original" and doc.aei_data is not None and doc.can_compare_classic
-                and not doc.modes["compress"].busy):
-            doc.start_same_size(fmt)
-            self.controller.same_size(doc.image, fmt, len(doc.aei_data))
+        """Encode the classic-codec sides that need it (app/gui/classic_encoder.py)."""
+        self.classic_encoder.refresh()
 
     def _on_same_sized(self, result: dict[str, Any]) -> None:
         self.document.finish_same_size(result)
 
     def _on_compare_with_changed(self, key: str) -> None:
+        # the left side's choice itself reaches the document through left_side.changed
         self.settings.set_choice(_COMPARE_KEY, key)
-        self.document.clear_same_size(key)
-        self._request_same_size()
 
     def _on_strength_changed(self) -> None:
         """A new strength re-runs the denoiser (debounced) once there is a result to update."""
@@ -540,5 +547,7 @@ class MainWindow(FileMixin, QMainWindow):
             self.batch_dialog.close()
         self.controller.shutdown(10000)
         self.heatmaps.shutdown(10000)
+        self.classic_encoder.shutdown(10000)
+        self.compress_preview.shutdown(10000)
         super().closeEvent(event)
 

@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.same_size import format_status
+from app.core.compare_state import KIND_LABELS, SideChoice, times_smaller
+
+from .compare_sides import SideControls, kind_combo
 from app.core.self_ensemble import DEFAULT_PASSES, PASSES
 from app.core.units import parse_size
 
@@ -34,10 +36,8 @@ __all__ = [
 
 DEFAULT_QUALITY = 75
 MAX_SIGMA = 50
-# what the left side of the comparison shows in Compress mode
-COMPARE_CHOICES = {"original": "Original", "jpeg": "JPEG at the same size",
-                   "webp": "WebP at the same size", "avif": "AVIF at the same size",
-                   "jxl": "JPEG XL at the same size", "heic": "HEIC at the same size"}
+# what the left side of the comparison shows in Compress mode (app/core/compare_state.py)
+COMPARE_CHOICES = dict(KIND_LABELS)
 
 
 def _passes_combo(task: str, parent: QWidget) -> QComboBox:
@@ -69,7 +69,7 @@ def format_compress_result(result: dict[str, Any]) -> str:
     parts = [f"{result['bytes']:,} bytes", f"{result['bpp']:.3f} bpp"]
     original = result.get("original_bytes")
     if original:
-        parts.append(f"1:{original / max(1, result['bytes']):.1f} against the "
+        parts.append(f"{times_smaller(result['bytes'], original)} than the "
                      f"{original:,}-byte original")
     if result.get("psnr") is not None:
         parts.append(_quality_text(result["psnr"]))
@@ -128,19 +128,14 @@ class CompressPanel(QWidget):
         self.target_edit.setToolTip("Find the best quality whose file fits this size "
                                     "(40KB, 1.5MB, 20000)")
         self.fit_button = QPushButton("Fit size", self)
-        self.compare_combo = QComboBox(self)
-        for key, text in COMPARE_CHOICES.items():
-            self.compare_combo.addItem(text, key)
-            reason = format_status(key) if key != "original" else None
-            if reason is not None:  # listed, so the user learns what to install
-                item = self.compare_combo.model().item(self.compare_combo.count() - 1)
-                item.setEnabled(False)
-                item.setToolTip(reason)
-        self.compare_combo.setToolTip("What the left side shows: the original, or a classic "
-                                      "codec's file of the same size as the AE Studio file")
-        # a list that drops down below the box: some styles move the pop-up so the current
-        # item sits over the box, so the items seemed to move with the choice
-        self.compare_combo.setStyleSheet("QComboBox { combobox-popup: 0; }")
+        self.compare_combo = kind_combo(self, COMPARE_CHOICES)
+        self.compare_combo.setToolTip("What the left side shows: the original, the AE Studio "
+                                      "file, or a classic codec at its own quality or at the "
+                                      "other side's size")
+        # each side of the comparison: what it shows, a codec's quality or "same size", Save
+        self.left_side = SideControls("left", self.compare_combo, self)
+        self.right_side = SideControls("right", None, self)
+        self.right_side.show_choice(SideChoice("aestudio"))
         self.result_label = _result_label("Open an image to compress it.", self)
         self.same_size_label = _result_label("", self)
 
@@ -154,11 +149,14 @@ class CompressPanel(QWidget):
         row2.addWidget(self.target_edit)
         row2.addWidget(self.fit_button)
         row2.addStretch(1)
-        row2.addWidget(QLabel("Left side", self))
-        row2.addWidget(self.compare_combo)
+        row3 = QHBoxLayout()
+        row3.addWidget(self.left_side)
+        row3.addStretch(1)
+        row3.addWidget(self.right_side)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(row2)
+        layout.addLayout(row3)
         layout.addWidget(self.result_label)
         layout.addWidget(self.same_size_label)
 

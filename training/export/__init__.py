@@ -26,7 +26,8 @@ def training_record(weights: Path, cfg: TrainConfig) -> dict:
     with safe_open(str(weights), framework="pt") as f:
         meta = f.metadata() or {}
     steps = int(meta.get("step", -1))
-    minutes = float(meta.get("elapsed_s", "nan")) / 60
+    # a checkpoint written outside the engine records no time: 0, since JSON has no NaN
+    minutes = float(meta.get("elapsed_s", 0)) / 60
     record = {"steps": steps, "minutes": round(minutes, 1),
               "config": f"training/configs/{cfg.name}.json", "seed": cfg.seed,
               "data": [d.folder for d in cfg.data]}
@@ -68,6 +69,8 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
         graphs[name] = GraphIO(list(spec.inputs), list(spec.outputs))
     params = {"architecture": cfg.arch, "arch_args": cfg.arch_args,
               "training": training_record(weights, cfg)}
+    if getattr(model, "estimator", None) is not None:  # the app estimates the map with it
+        params["noise_map"] = {"graph": "noise_map", "scale": int(model.map_scale)}
     if getattr(model, "hole_fill", None):
         params["hole_fill"] = model.hole_fill  # the app fills the holes that way first
     if cfg.task == "codec":
@@ -88,7 +91,7 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
     for p in sorted(tmp.iterdir()):
         if p.suffix in (".onnx", ".npz"):
             files[p.stem] = FileEntry(p.name, sha256_file(p))
-    manifest = Manifest(id=cfg.name, task=cfg.task, title=cfg.title or cfg.name, files=files,
+    manifest = Manifest(id=cfg.name, task=MANIFEST_TASK.get(cfg.task, cfg.task), title=cfg.title or cfg.name, files=files,
                         graphs=graphs, downsample=int(getattr(model, "downsample", 1)),
                         tile_size=GRAPHS_TILE[cfg.task][0], tile_overlap=GRAPHS_TILE[cfg.task][1],
                         params=params)
@@ -100,4 +103,7 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
 
 # (tile size, overlap) used by the app for tiled inference of each task. The denoiser runs
 # 1.3x faster on 448-pixel tiles than on 512-pixel ones on this CPU (docs/training.md).
-GRAPHS_TILE = {"codec": (0, 0), "autoencoder": (0, 0), "denoise": (448, 32), "inpaint": (512, 96)}
+GRAPHS_TILE = {"codec": (0, 0), "autoencoder": (0, 0), "denoise": (448, 32), "inpaint": (512, 96),
+               "denoise_realnoise": (448, 32)}
+# Training tasks that ship as one of the app's tasks (a variant with its own training step).
+MANIFEST_TASK = {"denoise_realnoise": "denoise"}
