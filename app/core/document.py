@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .compare_state import DEFAULT_SIDES, SIDES, SideChoice, other
 from .metrics import bits_per_pixel
 
 __all__ = ["MODES", "SOURCE_KINDS", "Document", "Event", "ModeState", "Source"]
@@ -85,6 +86,9 @@ class ModeState:
     busy_text: str = ""  # what the job does ("Compressing at quality 40…")
     stale: bool = False  # ``result`` was made from other settings or another mask
     note: str = ""  # the last thing to tell about this mode ("Cancelled.", an error…)
+    # while busy: a quick result on a downscaled copy, shown labelled "Preview"
+    preview: np.ndarray | None = None
+    preview_text: str = ""
 
     @property
     def computed(self) -> bool:
@@ -93,7 +97,9 @@ class ModeState:
 
 @dataclass
 class SameSize:
-    """The classic codec shown on the left in Compress mode, at the AE Studio file's size."""
+    """A classic codec shown on one side in Compress mode (at its own quality or at the other
+    side's size). ``result`` holds ``format, quality, bytes, fits, pixels, psnr, ms_ssim`` and
+    ``data`` (the encoded file, for saving)."""
 
     format: str = ""
     busy: bool = False
@@ -110,7 +116,18 @@ class Document:
     modes: dict[str, ModeState] = field(default_factory=lambda: {m: ModeState() for m in MODES})
     mask: np.ndarray | None = None
     aei_data: bytes | None = None  # the compressed file (made here, or the opened .aei)
-    same_size: SameSize = field(default_factory=SameSize)
+    # the comparison in Compress mode: what each side shows and each side's classic codec
+    sides: dict[str, SideChoice] = field(default_factory=lambda: dict(DEFAULT_SIDES))
+    classic: dict[str, SameSize] = field(default_factory=lambda: {s: SameSize() for s in SIDES})
+
+    @property
+    def same_size(self) -> SameSize:
+        """The left side's classic codec (the usual "same size" comparison)."""
+        return self.classic["left"]
+
+    @same_size.setter
+    def same_size(self, value: SameSize) -> None:
+        self.classic["left"] = value
 
     def __post_init__(self) -> None:
         # image(): a new image or source; mode(name): that mode's state changed;
@@ -132,7 +149,8 @@ class Document:
 
     @property
     def busy(self) -> bool:
-        return any(s.busy for s in self.modes.values()) or self.same_size.busy
+        return any(s.busy for s in self.modes.values()) or any(
+            c.busy for c in self.classic.values())
 
     @property
     def can_compare_classic(self) -> bool:
@@ -147,7 +165,7 @@ class Document:
         self.modes = {m: ModeState() for m in MODES}
         self.mask = None
         self.aei_data = None
-        self.same_size = SameSize()
+        self.classic = {s: SameSize() for s in SIDES}
         self._emit_all()
 
     def open_decoded(self, pixels: np.ndarray, source: Source, data: bytes,
@@ -170,7 +188,7 @@ class Document:
         self.modes = {m: ModeState() for m in MODES}
         self.mask = None
         self.aei_data = None
-        self.same_size = SameSize()
+        self.classic = {s: SameSize() for s in SIDES}
         self._emit_all()
 
     # ------------------------------------------------------------------ jobs of a mode
@@ -180,10 +198,10 @@ class Document:
         self.stop_all(f"Stopped when {mode.capitalize()} started.", keep=mode)
         s = self.modes[mode]
         s.busy, s.busy_text, s.note = True, text, ""
+        s.preview, s.preview_text = None, ""
         s.stale = s.result is not None
         if mode == "compress":  # the file it was measured against is being replaced
-            self.same_size = SameSize(format=self.same_size.format)
-            self.same_size_changed.emit()
+            self._drop_matched()
         self.mode_changed.emit(mode)
 
     def finish(self, mode: str, result: np.ndarray, info: dict[str, Any] | None = None,
@@ -192,8 +210,7 @@ class Document:
         self.modes[mode] = ModeState(result=result, info=dict(info or {}))
         if mode == "compress":
             self.aei_data = aei_data
-            self.same_size = SameSize(format=self.same_size.format)
-            self.same_size_changed.emit()
+            self._drop_matched()
         self.mode_changed.emit(mode)
 
     def cancel(self) -> None:
@@ -204,6 +221,15 @@ class Document:
     def fail(self, message: str) -> None:
         """The running job failed: like :meth:`cancel`, with ``message`` as the note."""
         self.stop_all(message)
+
+    def show_preview(self, mode: str, pixels: np.ndarray, text: str) -> bool:
+        """A quick preview of the running job of ``mode`` (ignored once it is not busy)."""
+        s = self.modes[mode]
+        if not s.busy:
+            return False
+        s.preview, s.preview_text = pixels, text
+        self.mode_changed.emit(mode)
+        return True
 
     def set_note(self, mode: str, text: str) -> None:
         self.modes[mode].note = text
@@ -221,17 +247,51 @@ class Document:
         self.mask = mask
         self.mark_stale("inpaint")
 
-    # ------------------------------------------------------------------ same-size classic codec
-    def start_same_size(self, fmt: str) -> None:
-        self.same_size = SameSize(format=fmt, busy=True)
+    # ------------------------------------------------------------------ the compared sides
+    def set_side(self, side: str, choice: SideChoice) -> None:
+        """``side`` shows something else: its classic result goes, and so does the other
+        side's if that one was encoded at this side's size."""
+        if self.sides[side] == choice:
+            return
+        self.sides[side] = choice
+        self.classic[side] = SameSize(format=choice.kind if choice.is_codec else "")
+        mate = self.sides[other(side)]
+        if mate.is_codec and mate.match:
+            self.classic[other(side)] = SameSize(format=mate.kind)
         self.same_size_changed.emit()
 
-    def finish_same_size(self, result: dict[str, Any]) -> None:
-        self.same_size = SameSize(format=result["format"], result=result)
+    def side_bytes(self, side: str) -> int | None:
+        """The file size of what ``side`` shows (None while unknown)."""
+        kind = self.sides[side].kind
+        if kind == "original":
+            return self.source.file_bytes
+        if kind == "aestudio":
+            return None if self.aei_data is None else len(self.aei_data)
+        result = self.classic[side].result
+        return None if result is None else int(result["bytes"])
+
+    def _drop_matched(self) -> None:
+        """A new AE Studio file: classic results encoded at another side's size go."""
+        for side in SIDES:
+            if self.sides[side].match or not self.sides[side].is_codec:
+                self.classic[side] = SameSize(format=self.classic[side].format)
         self.same_size_changed.emit()
 
-    def clear_same_size(self, fmt: str = "") -> None:
-        self.same_size = SameSize(format=fmt)
+    # ------------------------------------------------------------------ classic codecs
+    def start_same_size(self, fmt: str, side: str = "left") -> None:
+        self.classic[side] = SameSize(format=fmt, busy=True)
+        self.same_size_changed.emit()
+
+    def finish_same_size(self, result: dict[str, Any], side: str = "left") -> None:
+        self.classic[side] = SameSize(format=result["format"], result=result)
+        self.same_size_changed.emit()
+
+    def fail_same_size(self, note: str, side: str = "left") -> None:
+        self.classic[side] = SameSize(format=self.classic[side].format, note=note)
+        self.same_size_changed.emit()
+
+    def clear_same_size(self, fmt: str = "", side: str = "left") -> None:
+        self.classic[side] = SameSize(format=fmt)
         self.same_size_changed.emit()
 
     def stop_all(self, note: str, keep: str | None = None) -> None:
@@ -239,10 +299,12 @@ class Document:
         for mode, s in self.modes.items():
             if s.busy and mode != keep:
                 s.busy, s.busy_text, s.note = False, "", note
+                s.preview, s.preview_text = None, ""
                 self.mode_changed.emit(mode)
-        if self.same_size.busy:
-            self.same_size = SameSize(format=self.same_size.format, note=note)
-            self.same_size_changed.emit()
+        for side, same in self.classic.items():
+            if same.busy:
+                self.classic[side] = SameSize(format=same.format, note=note)
+                self.same_size_changed.emit()
 
     # ------------------------------------------------------------------ plumbing
     def _emit_all(self) -> None:

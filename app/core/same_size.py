@@ -18,8 +18,8 @@ from PIL import Image, features
 from .extra_formats import EXTRA_FORMATS, encode_extra, extra_format_status
 from .imageio import encode_image_bytes
 
-__all__ = ["FORMATS", "SameSize", "available_formats", "encode_at_size", "encode_format",
-           "format_status"]
+__all__ = ["FORMATS", "SameSize", "available_formats", "encode_at_quality", "encode_at_size",
+           "encode_format", "format_status"]
 
 FORMATS = ("jpeg", "webp", "avif", *EXTRA_FORMATS)
 QUALITY_RANGE = (1, 100)
@@ -101,3 +101,20 @@ def encode_at_size(pixels: np.ndarray, fmt: str, target_bytes: int,
     q, data = best
     channels = 1 if pixels.ndim == 2 else 3
     return SameSize(fmt, data, _decode(data, channels), q, time.perf_counter() - t, target_bytes)
+
+
+def encode_at_quality(pixels: np.ndarray, fmt: str, quality: int) -> SameSize:
+    """One ``fmt`` encoding at ``quality`` (1..100) with its decoded pixels (no budget: it
+    always "fits")."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    reason = format_status(fmt)
+    if reason is not None:
+        raise ValueError(f"cannot encode as {fmt.upper()}: {reason}")
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        pixels = pixels[:, :, :3]
+    t = time.perf_counter()
+    q = int(min(max(int(quality), QUALITY_RANGE[0]), QUALITY_RANGE[1]))
+    data = encode_format(pixels, fmt, q)
+    channels = 1 if pixels.ndim == 2 else 3
+    return SameSize(fmt, data, _decode(data, channels), q, time.perf_counter() - t, len(data))

@@ -90,6 +90,16 @@ def _file_menu(win: MainWindow) -> None:
     win.recent_menu.aboutToShow.connect(win.rebuild_recent_menu)
     for action in (win.save_aei_action, win.save_image_action):
         menu.addAction(action)
+    # Compress mode: either side of the comparison, as the file it shows (Squoosh-style)
+    from .compare_sides import save_side_dialog
+
+    win.save_left_action = a(win, "Save &left side…", lambda: save_side_dialog(win, "left"),
+                             None, "Save the file the left side shows")
+    win.save_right_action = a(win, "Save &right side…",
+                              lambda: save_side_dialog(win, "right"), None,
+                              "Save the file the right side shows")
+    menu.addAction(win.save_left_action)
+    menu.addAction(win.save_right_action)
     menu.addSeparator()
     menu.addAction(win.previous_action)
     menu.addAction(win.next_action)

@@ -1,5 +1,8 @@
 """The batch dialog: a task over a whole folder, with a progress bar, cancel and "Open output
-folder" at the end. Opened by File ▸ Batch… or by dropping a folder on the main window.
+folder" at the end. Opened by File ▸ Batch… or by dropping a folder on the main window; the
+task defaults to the main window's mode. Each task has its own options, the model included
+(:mod:`app.gui.batch_options`); failed files are listed one clean line each and the run ends
+with a summary (:mod:`app.gui.batch_text`).
 
 The work is :class:`app.core.batch.BatchRunner` (the runner of ``aestudio batch``) in a
 :class:`QThread`; its progress callbacks arrive here as queued signals.
@@ -17,7 +20,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -41,8 +43,12 @@ from app.core.batch import (
     describe_error,
 )
 
+from .batch_options import TaskOptions
+from .batch_text import error_row, report_summary
+
 __all__ = ["BatchDialog", "BatchThread", "dropped_folder"]
 
+IDLE_HINT = "Choose an input folder, an output folder and a task."
 TASK_LABELS = {"denoise": "Denoise", "inpaint": "Inpaint (masks folder)",
                "compress": "Compress to .aei", "decompress": "Decompress .aei"}
 
@@ -102,7 +108,7 @@ class BatchDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, *, models_dir: str | None = None,
                  provider: str | None = None,
                  engine_factory: Callable[[int], Any] | None = None,
-                 input_dir: str | Path | None = None) -> None:
+                 input_dir: str | Path | None = None, task: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch")
         self.models_dir = models_dir
@@ -113,10 +119,12 @@ class BatchDialog(QDialog):
         self.last_error: str | None = None
         self._output_edited = False
         self._build()
+        if task in TASK_LABELS:
+            self.set_task(task)
         if input_dir is not None:
             self.set_input(input_dir)
         self._on_task_changed()
-        self.resize(620, 460)
+        self.resize(640, 520)
 
     # ------------------------------------------------------------------ widgets
     def _folder_row(self, edit: QLineEdit, title: str) -> QWidget:
@@ -132,20 +140,19 @@ class BatchDialog(QDialog):
     def _build(self) -> None:
         self.input_edit = QLineEdit(self)
         self.output_edit = QLineEdit(self)
-        self.masks_edit = QLineEdit(self)
         self.output_edit.textEdited.connect(lambda _t: setattr(self, "_output_edited", True))
         self.input_edit.editingFinished.connect(lambda: self._suggest_output())
         self.task_combo = QComboBox(self)
         for task, label in TASK_LABELS.items():
             self.task_combo.addItem(label, task)
         self.task_combo.currentIndexChanged.connect(self._on_task_changed)
+        self.task_options = TaskOptions(self._folder_row, self.models_dir, self)
+        self.masks_edit = self.task_options.masks_edit
+        self.masks_row = self.task_options.masks_row
+        self.quality_spin = self.task_options.quality_spin
         self.recursive_check = QCheckBox("Include subfolders (mirrored in the output)", self)
         self.skip_check = QCheckBox("Skip files whose output exists (continue a batch)", self)
         self.skip_check.setChecked(True)
-        self.quality_spin = QDoubleSpinBox(self)
-        self.quality_spin.setDecimals(0)  # "75", as the main window's slider shows it
-        self.quality_spin.setRange(1, 100)
-        self.quality_spin.setValue(75)
         self.jobs_spin = QSpinBox(self)
         self.jobs_spin.setRange(1, max(1, default_threads(1)))
         self.jobs_spin.setValue(default_jobs())
@@ -157,9 +164,7 @@ class BatchDialog(QDialog):
         form.addRow("Input folder", self.input_row)
         form.addRow("Output folder", self.output_row)
         form.addRow("Task", self.task_combo)
-        self.masks_row = self._folder_row(self.masks_edit, "Masks folder")
-        form.addRow("Masks folder", self.masks_row)
-        form.addRow("Quality", self.quality_spin)
+        form.addRow("", self.task_options)
         form.addRow("Workers", self.jobs_spin)
         form.addRow("", self.recursive_check)
         form.addRow("", self.skip_check)
@@ -167,7 +172,7 @@ class BatchDialog(QDialog):
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
-        self.status_label = QLabel("Choose an input folder, an output folder and a task.", self)
+        self.status_label = QLabel(IDLE_HINT, self)
         self.status_label.setWordWrap(True)
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
@@ -197,6 +202,10 @@ class BatchDialog(QDialog):
         lay.addWidget(self.status_label)
         lay.addWidget(self.log, 1)
         lay.addLayout(buttons)
+        # a new setup makes the last run's summary and error rows obsolete
+        for edit in (self.input_edit, self.output_edit, self.masks_edit):
+            edit.textChanged.connect(self._forget_report)
+        self.task_combo.currentIndexChanged.connect(self._forget_report)
 
     # ------------------------------------------------------------------ state
     @property
@@ -227,10 +236,20 @@ class BatchDialog(QDialog):
         self.output_edit.setText(str(src.with_name(f"{src.name}_{self.task}")))
 
     def _on_task_changed(self, *_args) -> None:
-        task = self.task
-        self.masks_row.setEnabled(task == "inpaint")
-        self.quality_spin.setEnabled(task == "compress")
+        self.task_options.show_task(self.task)
         self._suggest_output()
+
+    def _forget_report(self, *_args) -> None:
+        """Clear the last run's summary, rows and hint once the user sets up another run."""
+        if self.is_running or (self.report is None and self.last_error is None):
+            return
+        self.report = None
+        self.last_error = None
+        self.log.clear()
+        self.open_button.setEnabled(False)
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.status_label.setText(IDLE_HINT)
 
     def _browse(self, edit: QLineEdit, title: str) -> None:
         folder = QFileDialog.getExistingDirectory(self, title, edit.text())
@@ -245,16 +264,16 @@ class BatchDialog(QDialog):
         return BatchOptions(task=self.task, input_dir=self.input_edit.text().strip(),
                             output_dir=self.output_edit.text().strip(),
                             recursive=self.recursive_check.isChecked(),
-                            masks=self.masks_edit.text().strip() or None,
-                            quality=self.quality_spin.value(), jobs=self.jobs_spin.value(),
+                            jobs=self.jobs_spin.value(),
                             skip_existing=self.skip_check.isChecked(),
-                            models_dir=self.models_dir, provider=self.provider)
+                            models_dir=self.models_dir, provider=self.provider,
+                            **self.task_options.values(self.task))
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        for w in (self.input_row, self.output_row, self.masks_row, self.task_combo,
-                  self.recursive_check, self.skip_check, self.quality_spin, self.jobs_spin):
+        for w in (self.input_row, self.output_row, self.task_combo, self.task_options,
+                  self.recursive_check, self.skip_check, self.jobs_spin):
             w.setEnabled(not running)
         if not running:
             self._on_task_changed()
@@ -315,11 +334,9 @@ class BatchDialog(QDialog):
         self.progress_bar.setRange(0, total)
         self.progress_bar.setValue(total if not report.cancelled else
                                    total - sum(f.note == "cancelled" for f in report.files))
-        self.status_label.setText(report.summary().replace(f"{report.task}: ", "Done: ", 1)
-                                  if not report.cancelled else
-                                  "Cancelled. " + report.summary().split(": ", 1)[1])
+        self.status_label.setText(report_summary(report))
         for f in report.failures():
-            self.log.appendPlainText(f"{f.relative}: {f.error}")
+            self.log.appendPlainText(error_row(f))
         self.open_button.setEnabled(True)
         self.finished_batch.emit(report)
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from app.core.compare_state import KIND_LABELS, side_caption
 from app.core.document import ModeState
 
 from .heatmap import DEFAULT_GAIN
@@ -83,23 +84,29 @@ class DocumentView(QObject):
 
     def _on_mode(self, mode: str) -> None:
         self.render_panel(mode)
+        self.win.panel_fit.fit()  # a longer result line may need another text line
         if mode == self.win.mode:
             self.render_panes()
 
     def _on_same_size(self) -> None:
-        doc, label = self.win.document, self.win.compress_panel.same_size_label
-        same = doc.same_size
-        if not doc.can_compare_classic:
-            label.setText("")
-        elif same.busy:
-            size = len(doc.aei_data) if doc.aei_data is not None else 0
-            label.setText(f"Encoding {same.format.upper()} at {size:,} bytes…")
-        elif same.result is not None:
-            label.setText(format_same_size(same.result))
-        elif same.note:
-            label.setText(f"{same.format.upper()}: {same.note}")
-        else:
-            label.setText("")
+        doc, panel = self.win.document, self.win.compress_panel
+        lines = []
+        for side in ("left", "right"):
+            same = doc.classic[side]
+            if not doc.can_compare_classic:
+                continue
+            prefix = "" if side == "left" else "Right: "
+            if same.busy:
+                lines.append(f"{prefix}Encoding {same.format.upper()}…")
+            elif same.result is not None:
+                lines.append(prefix + format_same_size(same.result))
+            elif same.note:
+                lines.append(f"{prefix}{same.format.upper()}: {same.note}")
+        panel.same_size_label.setText("\n".join(lines))
+        self.win.panel_fit.fit()
+        for side, controls in (("left", panel.left_side), ("right", panel.right_side)):
+            if controls.choice() != doc.sides[side]:
+                controls.show_choice(doc.sides[side])
         if self.win.mode == "compress":
             self.render_panes()
 
@@ -186,14 +193,27 @@ class DocumentView(QObject):
         if win.flashing_original:
             view.set_right(doc.image, f"{doc.source.role} (release Space)")
             return
-        if s.result is None:
+        if (mode == "compress" and s.busy and s.preview is not None
+                and doc.sides["right"].kind == "aestudio"):
+            image = win.compress_preview.image_for(s.preview)
+            if image is not None:
+                view.prime(s.preview, image)
+            view.set_right(s.preview, s.preview_text)
+            return
+        result = s.result
+        if mode == "compress" and doc.sides["right"].kind != "aestudio":
+            result, caption = self.side_view("right")
+            if result is None or not win.showing_heatmap:
+                view.set_right(result, caption)
+                return
+        if result is None:
             view.set_right(None, self.right_caption(mode))
             return
         heat = None
         if win.showing_heatmap:
-            heat = win.heatmaps.heatmap_for(doc.image, s.result)
+            heat = win.heatmaps.heatmap_for(doc.image, result)
             if heat is None:
-                win.heatmaps.request(doc.image, s.result)  # redrawn on ``ready``
+                win.heatmaps.request(doc.image, result)  # redrawn on ``ready``
         if heat is not None:
             image = win.heatmaps.image_for(heat)
             if image is not None:
@@ -201,18 +221,52 @@ class DocumentView(QObject):
             view.set_right(heat, f"Difference |{doc.source.role.lower()} − "
                                  f"{CAPTIONS[mode].lower()}| ×{DEFAULT_GAIN:g}")
         elif win.showing_heatmap:
-            view.set_right(s.result, f"{self.right_caption(mode)} · computing the difference…")
+            view.set_right(result, f"{self.right_caption(mode)} · computing the difference…")
+        elif mode == "compress":
+            view.set_right(result, self.side_view("right")[1])
         else:
-            view.set_right(s.result, self.right_caption(mode))
+            view.set_right(result, self.right_caption(mode))
 
     def _render_left(self, mode: str) -> None:
-        """The image, or in Compress mode the classic codec at the same size if chosen."""
+        """The image, or in Compress mode what the left side is set to show. The left pane
+        carries the split view, so while its side has no pixels yet it shows the image with
+        a caption that says so."""
         win, doc = self.win, self.win.document
-        same = doc.same_size.result
-        classic = win.compress_panel.compare_with != "original"
-        if mode == "compress" and same is not None and classic and doc.can_compare_classic:
-            caption = (f"{same['format'].upper()} q{same['quality']} · {same['bytes']:,} bytes · "
-                       f"{same['psnr']:.2f} dB")
-            win.compare_view.set_left(same["pixels"], caption)
+        if mode == "compress":
+            pixels, caption = self.side_view("left")
+            if pixels is None:
+                pixels = doc.image
+                caption += f" · showing the {doc.source.role.lower()} meanwhile"
+            win.compare_view.set_left(pixels, caption)
         else:
             win.compare_view.set_left(doc.image, self.left_caption())
+
+    def side_view(self, side: str):
+        """(pixels or None, caption) of one side in Compress mode: its kind, bytes, how much
+        smaller than the original file and PSNR (app/core/compare_state.py)."""
+        doc = self.win.document
+        choice = doc.sides[side]
+        original = doc.source.file_bytes
+        if choice.kind == "original" or (choice.is_codec and not doc.can_compare_classic):
+            return doc.image, side_caption("original", original, None,
+                                           base=self.left_caption())
+        if choice.kind == "aestudio":
+            s = doc.modes["compress"]
+            base = self.right_caption("compress")
+            if s.result is None or s.info is None or s.busy or s.stale:
+                return s.result, base
+            info = s.info
+            return s.result, side_caption("aestudio", info.get("bytes"), original,
+                                          info.get("psnr"), info.get("quality"),
+                                          base=f"{base} · AE Studio")
+        same = doc.classic[side]
+        name = KIND_LABELS[choice.kind]
+        if same.result is not None:
+            r = same.result
+            return r["pixels"], side_caption(choice.kind, r["bytes"], original, r["psnr"],
+                                             r["quality"], r.get("fits", True))
+        if same.busy:
+            return None, f"{name} (encoding…)"
+        if same.note:
+            return None, f"{name}: {same.note}"
+        return None, f"{name} (waits for the other side's file)"

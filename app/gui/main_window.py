@@ -35,6 +35,7 @@ from .batch_dialog import BatchDialog
 from .classic_encoder import ClassicEncoder
 from .compare_sides import save_side_dialog
 from .compress_preview import CompressPreview
+from .panel_fit import MIN_WINDOW, PanelFit
 from .controller import Controller
 from .document_view import APP_TITLE, DocumentView, progress_text
 from .empty_state import EmptyState
@@ -116,6 +117,9 @@ class MainWindow(FileMixin, QMainWindow):
         self.tabs.addTab(self.denoise_panel, "Denoise")
         self.tabs.addTab(self.inpaint_panel, "Inpaint")
         self.tabs.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        # wrapped result lines are never cut off, even at the minimum window size
+        self.panel_fit = PanelFit(self.tabs)
+        self.setMinimumSize(*MIN_WINDOW)
         from app.core.demo import SAMPLE
 
         self.empty_state = EmptyState(self, sample_available=SAMPLE.is_file())
@@ -254,6 +258,7 @@ class MainWindow(FileMixin, QMainWindow):
     def set_image(self, pixels: np.ndarray, name: str = "", source: Source | None = None) -> None:
         """Make ``pixels`` the current image and run the current mode's automatic job."""
         self.controller.reset()  # results still in flight belong to the previous image
+        self._decoding.clear()  # so is an .aei still being decoded
         self.heatmaps.clear()
         self.mask_editor.reset(pixels.shape)
         self.document.open(pixels, source or Source(
@@ -389,6 +394,11 @@ class MainWindow(FileMixin, QMainWindow):
         self._update_model_label()
 
     def _on_failed(self, message: str) -> None:
+        if self._decoding:  # an .aei being decoded failed: say which file
+            name = list(self._decoding)[-1]
+            self._decoding.clear()
+            if name not in message:
+                message = f"Cannot open {name}: {message}"
         self.document.fail(message)
         self.show_error(message)
 

@@ -242,8 +242,10 @@ class FileMixin:
         if self.batch_dialog is None:
             models, provider = engine_settings(self.engine)
             self.batch_dialog = BatchDialog(self, models_dir=models, provider=provider)
-        if folder is not None and not self.batch_dialog.is_running:
-            self.batch_dialog.set_input(folder)
+        if not self.batch_dialog.is_running:
+            self.batch_dialog.set_task(self.mode)  # the task defaults to the current mode
+            if folder is not None:
+                self.batch_dialog.set_input(folder)
         self.batch_dialog.show()
         self.batch_dialog.raise_()
         self.batch_dialog.activateWindow()

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from app.core.metrics import psnr
+from app.core.compare_state import KIND_LABELS
 from app.core.same_size import available_formats, encode_at_size
 from app.core.units import parse_size
 
@@ -42,7 +43,8 @@ def test_result_panel_shows_every_measure(opened):
     assert 0 < r["ms_ssim"] <= 1 and r["decode_seconds"] > 0 and r["seconds"] > 0
     text = win.compress_panel.result_label.text()
     assert f"{r['bytes']:,} bytes" in text
-    assert f"1:{path.stat().st_size / r['bytes']:.1f}" in text
+    assert f"{path.stat().st_size / r['bytes']:.0f}× smaller than the" in text  # not "1:38.0"
+    assert "1:" not in text
     assert f"{r['psnr']:.2f} dB PSNR" in text and f"MS-SSIM {r['ms_ssim']:.4f}" in text
     assert "encoded in" in text and "decoded in" in text
 
@@ -82,7 +84,8 @@ def test_left_side_shows_a_classic_codec_at_the_same_size(qtbot, opened, fmt):
     assert same["format"] == fmt and same["bytes"] <= ae_bytes and same["fits"]
     assert same["psnr"] == pytest.approx(psnr(win.current_pixels, same["pixels"]))
     caption = win.compare_view.left_caption.text()
-    assert caption.startswith(fmt.upper()) and f"{same['bytes']:,} bytes" in caption
+    assert caption.startswith(KIND_LABELS[fmt]) and f"{same['bytes']:,} bytes" in caption
+    assert "% smaller" in caption and f"{same['psnr']:.2f} dB" in caption
     assert re.search(rf"{fmt.upper()} q\d+", win.compress_panel.same_size_label.text())
     # the search is right: one quality step up no longer fits
     if same["quality"] < 100:
@@ -93,9 +96,9 @@ def test_left_side_shows_a_classic_codec_at_the_same_size(qtbot, opened, fmt):
 
 
 def test_a_format_without_its_encoder_is_listed_disabled_with_the_reason(qtbot, monkeypatch):
-    from app.gui import panels
+    from app.gui import compare_sides, panels
 
-    monkeypatch.setattr(panels, "format_status",
+    monkeypatch.setattr(compare_sides, "format_status",
                         lambda fmt: "needs the pillow-heif package" if fmt == "heic" else None)
     panel = panels.CompressPanel()
     qtbot.addWidget(panel)

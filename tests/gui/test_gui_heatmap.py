@@ -72,7 +72,7 @@ def test_heatmap_toggle_with_key_d(qtbot, compressed):
     win.heatmap_action.trigger()
     assert not win.showing_heatmap
     np.testing.assert_array_equal(right_pixels(win), reconstruction)
-    assert win.compare_view.right_caption.text() == "Reconstruction"
+    assert win.compare_view.right_caption.text().startswith("Reconstruction · AE Studio")
 
 
 def test_space_flashes_the_original(qtbot, compressed):

@@ -31,7 +31,7 @@ def test_mode_quality_and_geometry_are_restored(qtbot, engine, tmp_path):
     assert win.mode == "compress" and win.quality_slider.value() == 75
     win.show()
     qtbot.waitExposed(win)
-    win.resize(640, 480)
+    win.resize(780, 570)
     win.set_mode("denoise")
     win.quality_slider.setValue(33)
     win.close()
@@ -42,7 +42,7 @@ def test_mode_quality_and_geometry_are_restored(qtbot, engine, tmp_path):
     assert again.compress_panel.quality_spin.value() == 33
     again.show()
     qtbot.waitExposed(again)
-    assert again.size().toTuple() == (640, 480)
+    assert again.size().toTuple() == (780, 570)  # above the minimum window size
     again.close()
 
 

@@ -1,0 +1,133 @@
+"""Encodes the classic-codec sides of the comparison in Compress mode, off the UI thread.
+
+Each side that shows a classic codec (see :mod:`app.core.compare_state`) is encoded at its
+own quality or at the other side's size, in this object's own thread pool, so it never
+replaces the controller's compress job and the two sides can run at once. One generation
+counter per side drops a result whose inputs changed while it was computed (a new image, a
+new AE Studio file, another choice). Results go into the document (``finish_same_size``);
+the widgets redraw from there.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QThreadPool
+
+from app.core.compare_state import SIDES, SideChoice, encode_plan, other
+from app.core.metrics import ms_ssim, psnr
+from app.core.same_size import encode_at_quality, encode_at_size
+
+from .worker import CANCELLED_MESSAGE, Worker
+
+if TYPE_CHECKING:
+    from app.core.document import Document
+
+__all__ = ["ClassicEncoder", "encode_side"]
+
+MS_SSIM_MAX_PIXELS = 4_000_000  # above this MS-SSIM costs seconds: PSNR only
+
+
+def encode_side(pixels: np.ndarray, fmt: str, plan: tuple[str, int],
+                cancel=None) -> dict[str, Any]:
+    """The classic encoding of ``pixels`` for a plan from :func:`encode_plan`, measured."""
+    how, value = plan
+    if how == "size":
+        res = encode_at_size(pixels, fmt, value, cancel=cancel)
+    else:
+        res = encode_at_quality(pixels, fmt, value)
+    ref = pixels[:, :, :3] if pixels.ndim == 3 and pixels.shape[2] == 4 else pixels
+    out = res.pixels.reshape(ref.shape)
+    score = None
+    if ref.shape[0] * ref.shape[1] <= MS_SSIM_MAX_PIXELS:
+        try:
+            score = float(ms_ssim(ref, out))
+        except ValueError:  # too small for five scales
+            score = None
+    return {"format": fmt, "quality": res.quality, "bytes": len(res.data), "fits": res.fits,
+            "pixels": out, "psnr": psnr(ref, out), "ms_ssim": score, "seconds": res.seconds,
+            "data": res.data, "match": how == "size"}
+
+
+class ClassicEncoder(QObject):
+    """Keeps the document's classic sides computed for its current image and choices."""
+
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self._generation = {s: 0 for s in SIDES}
+        self._jobs: dict[tuple[str, int], Worker] = {}
+        self._retired: list[Worker] = []
+        document.image_changed.connect(self.refresh)
+        document.mode_changed.connect(lambda mode: mode == "compress" and self.refresh())
+
+    def set_choice(self, side: str, choice: SideChoice) -> None:
+        """Show ``choice`` on ``side`` and encode what it needs."""
+        self.document.set_side(side, choice)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Start every classic side that has no result, is not running and can be planned."""
+        for side in SIDES:
+            self._maybe_start(side)
+
+    def _target(self, side: str) -> int | None:
+        doc = self.document
+        mate = other(side)
+        if doc.sides[mate].kind == "aestudio" and doc.modes["compress"].busy:
+            return None  # the AE Studio file is being replaced
+        if doc.sides[mate].is_codec and doc.classic[mate].busy:
+            return None
+        return doc.side_bytes(mate)
+
+    def _maybe_start(self, side: str) -> None:
+        doc = self.document
+        choice, same = doc.sides[side], doc.classic[side]
+        if same.busy:
+            return
+        self._generation[side] += 1  # whatever still runs for this side is out of date
+        if (not choice.is_codec or not doc.can_compare_classic or same.result is not None
+                or same.note):
+            return
+        plan = encode_plan(side, doc.sides, self._target(side))
+        if plan is None:
+            return
+        gen = self._generation[side]
+        pixels, fmt = doc.image, choice.kind
+        doc.start_same_size(fmt, side)
+
+        def job(_progress, cancel):
+            return encode_side(pixels, fmt, plan, cancel)
+
+        worker = Worker(job, f"classic-{side}")
+        worker.signals.finished.connect(lambda r, s=side, g=gen: self._on_done(s, g, r, None))
+        worker.signals.errored.connect(lambda m, s=side, g=gen: self._on_done(s, g, None, m))
+        self._jobs[(side, gen)] = worker
+        self.pool.start(worker)
+
+    def _on_done(self, side: str, gen: int, result: dict | None, message: str | None) -> None:
+        worker = self._jobs.pop((side, gen), None)
+        self._retired = [w for w in self._retired if not w.done.is_set()]
+        if worker is not None:
+            self._retired.append(worker)
+        if gen != self._generation[side] or not self.document.classic[side].busy:
+            return
+        if result is not None:
+            self.document.finish_same_size(result, side)
+            self.refresh()  # a side matching this one's size can start now
+        elif message != CANCELLED_MESSAGE:
+            self.document.fail_same_size(message or "failed", side)
+
+    @property
+    def is_busy(self) -> bool:
+        return any(c.busy for c in self.document.classic.values())
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        for side in SIDES:
+            self._generation[side] += 1
+        for worker in self._jobs.values():
+            worker.cancel()
+        return self.pool.waitForDone(timeout_ms)

@@ -1,0 +1,141 @@
+"""Feedback within a second: a preview of a compress while the full one runs.
+
+The full encode and decode of a 12 MP photo take tens of seconds on two cores. As soon as
+a compress starts, this object compresses a copy of the image downscaled to
+``PREVIEW_SIDE`` pixels on its longest side, at the same quality, with the same model,
+decodes it, scales it back to the image's size and hands it to the document
+(:meth:`~app.core.document.Document.show_preview`), which shows it on the right captioned
+"Preview" until the real result replaces it. Everything heavy, the scaling and the QImage
+conversion included, happens in this object's own thread; a generation counter drops a
+preview whose compress was replaced, finished or cancelled meanwhile.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QObject, QThreadPool, QTimer
+from PySide6.QtGui import QImage
+
+from .qimage import array_to_qimage
+from .worker import Worker
+
+if TYPE_CHECKING:
+    from app.core.document import Document
+
+__all__ = ["PREVIEW_SIDE", "CompressPreview", "downscaled"]
+
+PREVIEW_SIDE = 384  # the longest side of the preview's copy (about 0.1 MP)
+DEBOUNCE_MS = 60  # slider drags: only the last position gets a preview
+
+
+def downscaled(pixels: np.ndarray, side: int = PREVIEW_SIDE) -> np.ndarray | None:
+    """``pixels`` with its longest side ``side`` (None when it is not larger than that)."""
+    h, w = pixels.shape[:2]
+    scale = side / max(h, w)
+    if scale >= 1:
+        return None
+    size = (max(16, round(w * scale)), max(16, round(h * scale)))
+    im = Image.fromarray(pixels[..., 0] if pixels.ndim == 3 and pixels.shape[2] == 1
+                         else pixels)
+    small = np.asarray(im.resize(size, Image.Resampling.BOX))
+    return small[..., None] if pixels.ndim == 3 and small.ndim == 2 else small
+
+
+def _upscaled(pixels: np.ndarray, w: int, h: int) -> np.ndarray:
+    im = Image.fromarray(pixels[..., 0] if pixels.ndim == 3 and pixels.shape[2] == 1
+                         else pixels)
+    big = np.asarray(im.resize((w, h), Image.Resampling.BILINEAR))
+    return big[..., None] if pixels.ndim == 3 and big.ndim == 2 else big
+
+
+class CompressPreview(QObject):
+    """Starts a preview for every compress the document reports as started."""
+
+    def __init__(self, document: Document, engine: Any, quality: Callable[[], float],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.engine = engine
+        self.quality = quality  # the quality the running compress uses
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._generation = 0
+        self._jobs: dict[int, Worker] = {}
+        self._retired: list[Worker] = []
+        self._images: dict[int, tuple[weakref.ref, QImage]] = {}
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._start)
+        self.made = 0  # previews delivered (tests, benchmark)
+        document.mode_changed.connect(self._on_mode)
+        document.image_changed.connect(self._drop)
+
+    def image_for(self, pixels: np.ndarray) -> QImage | None:
+        """The screen-ready QImage made in the worker for a preview array, if any."""
+        hit = self._images.get(id(pixels))
+        return hit[1] if hit is not None and hit[0]() is pixels else None
+
+    def _on_mode(self, mode: str) -> None:
+        if mode != "compress":
+            return
+        s = self.document.modes["compress"]
+        if s.busy and s.preview is None and "bytes" not in s.busy_text:
+            self._generation += 1  # a new compress: an older preview is out of date
+            self._timer.start()
+        elif not s.busy:
+            self._drop()
+
+    def _drop(self) -> None:
+        self._generation += 1
+        self._timer.stop()
+        for worker in self._jobs.values():
+            worker.cancel()
+
+    def _start(self) -> None:
+        doc = self.document
+        if doc.image is None or not doc.modes["compress"].busy:
+            return
+        pixels, engine, quality = doc.image, self.engine, float(self.quality())
+        h, w = pixels.shape[:2]
+        gen = self._generation
+
+        def job(_progress, cancel):
+            small = downscaled(pixels)
+            if small is None or cancel():
+                return None
+            rec = engine.decompress(engine.compress(small, quality).data)
+            if cancel():
+                return None
+            big = _upscaled(rec, w, h)
+            image = array_to_qimage(big).convertToFormat(QImage.Format.Format_RGB32)
+            return big, image, small.shape[1], small.shape[0], quality
+
+        worker = Worker(job, "preview")
+        worker.signals.finished.connect(lambda r, g=gen: self._on_done(g, r))
+        worker.signals.errored.connect(lambda _m, g=gen: self._on_done(g, None))
+        self._jobs[gen] = worker
+        self.pool.start(worker)
+
+    def _on_done(self, gen: int, made) -> None:
+        worker = self._jobs.pop(gen, None)
+        self._retired = [w for w in self._retired if not w.done.is_set()]
+        if worker is not None:
+            self._retired.append(worker)
+        if made is None or gen != self._generation:
+            return
+        big, image, sw, sh, quality = made
+        self._images = {id(big): (weakref.ref(big), image)}
+        text = (f"Preview · quality {quality:.0f}, computed at {sw}×{sh} · the full result "
+                "is on its way…")
+        if self.document.show_preview("compress", big, text):
+            self.made += 1
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        self._drop()
+        return self.pool.waitForDone(timeout_ms)
