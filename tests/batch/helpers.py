@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 import numpy as np
@@ -38,3 +39,17 @@ def tree(root: Path) -> dict[str, str]:
 def temp_files(root: Path) -> list[Path]:
     """Leftover temporary files of atomic writes under ``root``."""
     return [p for p in root.rglob("*") if p.name.endswith(".part") or p.name.startswith(".")]
+
+
+class SlowEngine:
+    """A real engine whose denoise takes ``delay`` seconds longer: time to press Cancel."""
+
+    def __init__(self, engine, delay: float = 0.3):
+        self.engine, self.delay = engine, delay
+
+    def model(self, *a, **k):
+        return self.engine.model(*a, **k)
+
+    def denoise(self, *a, **k):
+        time.sleep(self.delay)
+        return self.engine.denoise(*a, **k)

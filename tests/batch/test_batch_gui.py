@@ -4,7 +4,6 @@ output folder", and dropping a folder on the main window."""
 from __future__ import annotations
 
 import os
-import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -18,23 +17,9 @@ from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent  # noqa:
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.gui.batch_dialog import BatchDialog  # noqa: E402
-from tests.batch.helpers import temp_files, tree  # noqa: E402
+from tests.batch.helpers import SlowEngine, temp_files, tree  # noqa: E402
 
 TIMEOUT_MS = 120_000
-
-
-class SlowEngine:
-    """A real engine whose denoise takes a while: time to press Cancel."""
-
-    def __init__(self, engine):
-        self.engine = engine
-
-    def model(self, *a, **k):
-        return self.engine.model(*a, **k)
-
-    def denoise(self, *a, **k):
-        time.sleep(0.3)
-        return self.engine.denoise(*a, **k)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ once, and forgets the previous run when a new one is set up."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from app.core.batch_progress import BatchReport, FileResult
 from app.gui.batch_dialog import BatchDialog, engine_settings
 from app.gui.batch_text import error_row, report_summary
 
+from tests.batch.helpers import SlowEngine
 from tests.gui.conftest import gradient
 
 TIMEOUT_MS = 120_000
@@ -140,18 +140,6 @@ def test_a_run_lists_errors_cleanly_sums_up_and_opens_the_output(qtbot, dialog, 
     dialog.set_output(tmp_path / "out2")
     assert dialog.log.toPlainText() == "" and "Done" not in dialog.status_label.text()
     assert not dialog.open_button.isEnabled()
-
-
-class SlowEngine:
-    def __init__(self, engine):
-        self.engine = engine
-
-    def model(self, *a, **k):
-        return self.engine.model(*a, **k)
-
-    def denoise(self, *a, **k):
-        time.sleep(0.4)
-        return self.engine.denoise(*a, **k)
 
 
 def test_cancel_says_cancelled_once(qtbot, engine, tmp_path):
