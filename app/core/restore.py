@@ -94,8 +94,9 @@ def inpaint(sessions: SessionPool, model: Model, pixels: np.ndarray, mask: np.nd
     (computed on the whole image, so it carries context from beyond any tile); others get 0.
     Only tiles that hold a hole go through the network (``passes`` times, averaged): removing
     one object from a 12-megapixel photo runs the tiles around it, not the whole photo.
-    Large holes are filled first by exemplar (``app.core.object_fill``), on crops around
-    them, and are then known pixels to the network.
+    Objects (large holes) are filled first by exemplar (``app.core.object_fill``), on crops
+    around them, with their mask grown by a few pixels (so pixels just outside it may change),
+    and are then known pixels to the network.
     """
     passes = resolve_passes("inpaint", passes)
     if mask.shape[:2] != pixels.shape[:2]:
