@@ -8,6 +8,7 @@ from torch.nn import functional as F
 
 from .data import add_noise, mask_batch
 from .hole_fill import fill_holes
+from .realnoise_step import realnoise_step
 
 # Batch preparation is numpy and PIL: kept out of torch.compile's tracing of the step, which
 # would otherwise try to trace the mask drawing on every call.
@@ -84,4 +85,4 @@ def inpaint_step(model, clean: torch.Tensor, rng: np.random.Generator,
 # "autoencoder" is the plain benchmark baseline: the codec loss (MSE only, no likelihoods), but
 # a task of its own so that the app never lists it as a codec.
 STEPS = {"codec": codec_step, "autoencoder": codec_step, "denoise": denoise_step,
-         "inpaint": inpaint_step}
+         "inpaint": inpaint_step, "denoise_realnoise": realnoise_step}

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from .channel_context import ChannelCheckerboardHyperprior
 from .checkerboard import CheckerboardHyperprior
 from .codec import MeanScaleHyperprior, PlainAutoencoder
+from .noise_estimator import RealNoiseDenoiser
 from .restoration import Denoiser, Inpainter
 
 ARCHS = {
     "mean_scale_hyperprior": MeanScaleHyperprior,
     "checkerboard_hyperprior": CheckerboardHyperprior,
+    "channel_checkerboard_hyperprior": ChannelCheckerboardHyperprior,
     "plain_autoencoder": PlainAutoencoder,
     "denoiser_unet": Denoiser,
     "inpainter_unet": Inpainter,
+    "realnoise_denoiser_unet": RealNoiseDenoiser,
 }
 
 

@@ -14,6 +14,8 @@ from app.spec.manifest import FileEntry, GraphIO, Manifest, sha256_file
 
 from ..config import TrainConfig
 from ..engine import build_model, load_weights
+from .channel_tables import CONTEXT_VERSION as CHANNEL_VERSION
+from .channel_tables import channel_fixed_tables, check_channel_fixed
 from .context_tables import (CONTEXT_VERSION, check_checkerboard_fixed,
                              checkerboard_fixed_tables)
 from .graphs import GRAPHS, check_parity, export_graph
@@ -78,11 +80,16 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
         report_fixed_point("hyper_synthesis", check_hyper_fixed(model, tables), hyper_tol)
         params.update(levels=int(model.levels), latent_channels=int(model.M),
                       hyper_channels=int(model.N), hyper=HYPER_VERSION)
-        if getattr(model, "context_version", None) == CONTEXT_VERSION:
+        version = getattr(model, "context_version", None)
+        if version in (CONTEXT_VERSION, CHANNEL_VERSION):
             tables.update(checkerboard_fixed_tables(model, int(tables["hyper_frac_bits"])))
             report_fixed_point("checkerboard context", check_checkerboard_fixed(model, tables),
                                hyper_tol)
-            params["context"] = CONTEXT_VERSION
+            if version == CHANNEL_VERSION:  # channel groups on top of the checkerboard
+                tables.update(channel_fixed_tables(model, int(tables["hyper_frac_bits"])))
+                report_fixed_point("channel context", check_channel_fixed(model, tables),
+                                   hyper_tol)
+            params["context"] = version
         np.savez_compressed(tmp / "tables.npz", **tables)
     half = {k: v.detach().to(torch.float16) if v.is_floating_point() else v
             for k, v in model.state_dict().items()}

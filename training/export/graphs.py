@@ -67,6 +67,14 @@ GRAPHS: dict[str, dict[str, GraphSpec]] = {
             lambda m: (lambda x, s: m(x, s).clamp(0, 1)), ("image", "sigma"), ("output",),
             lambda m, h, w: (torch.rand(1, 3, h, w), torch.full((1, 1, h, w), 0.1))),
     },
+    # the real-noise denoiser: the same denoiser graph, and its noise-map estimator (quarter
+    # resolution, sigma / 255) as a graph of its own, so the app can scale the map in between
+    "denoise_realnoise": {
+        "denoise": GraphSpec(
+            lambda m: (lambda x, s: m(x, s).clamp(0, 1)), ("image", "sigma"), ("output",),
+            lambda m, h, w: (torch.rand(1, 3, h, w), torch.full((1, 1, h, w), 0.1))),
+        "noise_map": GraphSpec(lambda m: m.estimator, ("image",), ("noise_map",), _img(3)),
+    },
     "inpaint": {
         "inpaint": GraphSpec(
             lambda m: m, ("image", "mask"), ("output",),
