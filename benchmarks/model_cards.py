@@ -123,6 +123,12 @@ def recipe_lines(m: Manifest, facts: dict) -> list[str]:
                      "(He et al. 2021): half the latent is decoded first, the other half with "
                      "parameters that also see it; both passes in exact fixed point "
                      "(`docs/format.md`)")
+    if m.params.get("context") == "channel-checkerboard-v1":
+        lines.append("- entropy model: the mean-scale hyperprior plus a checkerboard context "
+                     "and a channel context with uneven groups (Minnen & Singh 2020, ELIC): "
+                     "the anchors, then the other half, each group by group, every group's "
+                     "parameters seeing the groups decoded before it; all passes in exact "
+                     "fixed point (`docs/format.md`)")
     loss = cfg.get("task_args", {}).get("loss")
     if loss:
         lines.append(f"- loss: {LOSSES.get(loss, loss)}")

@@ -90,16 +90,29 @@ class FixedCheckerboard:
         h, w = p.shape[:2]
         means = np.zeros((1, self.m, h, w), np.float32)
         index = np.zeros((1, self.m, h, w), self.hyper.index_dtype)
-        anchors = anchor_mask(h, w)
-        for a, b in self._bands(h, w):
-            sel = anchors[a:b]
-            self._store(means, index, a, sel, self._params(p[a:b][sel], None))
+        for a, sel, params in self.anchor_params(p):
+            self._store(means, index, a, sel, params)
         return means, index
 
     def second_pass(self, p: np.ndarray, y_sym: np.ndarray, means: np.ndarray,
                     index: np.ndarray) -> None:
         """Fill the other positions of ``means`` and ``index`` (pass 1's, in place) from the
         anchors' symbols ``y_sym`` (1, M, H, W)."""
+        for a, sel, params in self.other_params(p, y_sym, means):
+            self._store(means, index, a, sel, params)
+
+    def anchor_params(self, p: np.ndarray):
+        """Band by band ``(row0, sel, params)``: the anchors' integer parameters (n, 2M), float64,
+        scales then means, at the positions ``sel`` of the band's rows (pass 1)."""
+        h, w = p.shape[:2]
+        anchors = anchor_mask(h, w)
+        for a, b in self._bands(h, w):
+            sel = anchors[a:b]
+            yield a, sel, self._params(p[a:b][sel], None)
+
+    def other_params(self, p: np.ndarray, y_sym: np.ndarray, means: np.ndarray):
+        """Band by band ``(row0, sel, params)``: the other positions' integer parameters, from
+        the anchors' symbols ``y_sym`` and means ``means`` (1, M, H, W); only anchors are read."""
         h, w = p.shape[:2]
         half = self.cx.k // 2
         f, lim0, lim1 = 2.0 ** self.hyper.frac_bits, float(self.clamp[0]), float(self.clamp[1])
@@ -112,7 +125,7 @@ class FixedCheckerboard:
             ctx = self.cx.forward_rows(x, g0, h, a, b) * 2.0 ** -self.cx_shift
             sel = ~anchors[a:b]
             ctx = np.clip(np.floor(ctx[sel]), -lim1, lim1)
-            self._store(means, index, a, sel, self._params(p[a:b][sel], ctx))
+            yield a, sel, self._params(p[a:b][sel], ctx)
 
     # -- internals --------------------------------------------------------------------------
     def _bands(self, h: int, w: int):

@@ -13,7 +13,8 @@ from PIL import Image
 
 from app.spec import bitstream as bsf
 
-from . import entropy
+from . import channel_context, entropy
+from .channel_context import VERSION as CHANNEL_CHECKERBOARD, FixedChannelCheckerboard
 from .checkerboard import VERSION as CHECKERBOARD, FixedCheckerboard, anchor_mask
 from .hyper_fixed import VERSION as FIXED_HYPER, FixedHyperSynthesis, HyperTablesError
 from .imageio import _DECODE_ERRORS, PixelLimitError, from_rgb, max_pixels_limit, to_rgb
@@ -99,10 +100,12 @@ class Codec:
             except HyperTablesError as exc:
                 raise ModelIntegrityError(f"model {model.id!r}: {exc}") from None
         # A checkerboard context (two coding passes) in fixed point, for models exported with it.
+        # Channel groups on top of it (2K passes), for models exported with them.
         self.context: FixedCheckerboard | None = None
+        self.channels: FixedChannelCheckerboard | None = None
         context = model.manifest.params.get("context")
         if context is not None:
-            if context != CHECKERBOARD:
+            if context not in (CHECKERBOARD, CHANNEL_CHECKERBOARD):
                 raise ModelError(f"model {model.id!r} uses the latent context {context!r}, "
                                  f"which this version of AE Studio cannot run")
             if self.hyper_fixed is None or self.tables.context_fixed is None:
@@ -110,6 +113,12 @@ class Codec:
                                           f"fixed-point context its manifest names")
             try:
                 self.context = FixedCheckerboard(self.tables.context_fixed, self.hyper_fixed)
+                if context == CHANNEL_CHECKERBOARD:
+                    if self.tables.channel_fixed is None:
+                        raise HyperTablesError("tables.npz lacks the fixed-point channel "
+                                               "context its manifest names")
+                    self.channels = FixedChannelCheckerboard(self.tables.channel_fixed,
+                                                             self.context)
             except HyperTablesError as exc:
                 raise ModelIntegrityError(f"model {model.id!r}: {exc}") from None
 
@@ -147,7 +156,9 @@ class Codec:
         z_sym = np.round(z - med)
         z_idx = np.broadcast_to(np.arange(z.shape[1])[None, :, None, None], z.shape)
         z_stream, z_esc = entropy.encode(z_sym, z_idx, self.tables.z)
-        if self.context is None:
+        if self.channels is not None:
+            y_stream, y_esc = channel_context.encode(self.channels, y, z_sym, self.tables.y)
+        elif self.context is None:
             means, scale_idx = self._hyper(z_sym)
             y_stream, y_esc = entropy.encode(np.round(y - means), scale_idx, self.tables.y)
         else:
@@ -195,6 +206,10 @@ class Codec:
         _, (zc, zh, zw) = bs.latent_shapes
         z_idx = np.broadcast_to(np.arange(zc)[None, :, None, None], (1, zc, zh, zw))
         z_sym = entropy.decode(bs.chunks["ZSTR"], bs.chunks["ZESC"], z_idx, self.tables.z)
+        if self.channels is not None:
+            return Symbols(z_sym, *channel_context.decode(
+                self.channels, bs.chunks["YSTR"], bs.chunks["YESC"], z_sym,
+                int(np.prod(bs.latent_shapes[0])), self.tables.y))
         if self.context is not None:
             return Symbols(z_sym, *self._decode_two_passes(bs, z_sym))
         means, scale_idx = self._hyper(z_sym)

@@ -171,6 +171,10 @@ class CodecTables:
         context_keys = [k for k in d if k.startswith(("cx_", "ep", "context_"))]
         self.context_fixed: dict[str, np.ndarray] | None = \
             {k: d[k] for k in context_keys} if "context_clamp" in d else None
+        # Fixed-point channel groups on top of it (params["context"] ==
+        # "channel-checkerboard-v1"): cc_groups, cc_clamp and the layers cc{i}_*.
+        self.channel_fixed: dict[str, np.ndarray] | None = \
+            {k: d[k] for k in d if k.startswith("cc")} if "cc_groups" in d else None
 
     @property
     def levels(self) -> int:
