@@ -180,7 +180,9 @@ def _one_stressed_batch(root: Path, seed: int) -> str | None:
     """One batch over tiny photos with the real default model, stopped by two signals at
     random moments; a description of what went wrong, or None."""
     rng = random.Random(seed)
-    src = _photos(root / "in", 40, 16)
+    # enough work that both signals land while the batch runs, however fast the default model
+    # is (the first arrives up to 0.3 s after the first output, the second 0.4 s later)
+    src = _photos(root / "in", 200, 64)
     out, report = root / "out", root / "report.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "batch", str(src), str(out), "--task", "denoise",
