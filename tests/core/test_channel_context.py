@@ -11,7 +11,7 @@ from app.core.checkerboard import anchor_mask
 from app.core.registry import ModelIntegrityError
 from app.spec import bitstream as bsf
 from app.spec.manifest import FileEntry, Manifest, sha256_file
-from tests.conftest import smooth_image
+from tests.conftest import assert_round_trips_any_size, smooth_image
 
 GROUPS = [2, 2, 4, 4]
 
@@ -91,15 +91,7 @@ def _run_with(ctx, z, y_sym):
 def test_round_trip_any_size_grey_and_alpha(engine):
     codec = engine.codec("tiny-channel")
     assert codec.channels is not None and codec.channels.groups == GROUPS
-    for img in (smooth_image(70, 101, seed=3), smooth_image(40, 52, seed=6, channels=1)):
-        data = codec.encode(img, 60)
-        out = codec.decode(data)
-        assert out.shape == img.shape and out.dtype == np.uint8
-        assert bsf.unpack(data).model_id == "tiny-channel"
-    rgba = np.concatenate([smooth_image(40, 52, seed=7),
-                           np.random.default_rng(0).integers(0, 256, (40, 52, 1), np.uint8)], 2)
-    out = codec.decode(codec.encode(rgba, 80))
-    np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
+    assert_round_trips_any_size(codec, "tiny-channel")
 
 
 def test_decoder_derives_exactly_the_encoders_parameters(engine):

@@ -10,7 +10,7 @@ from app.core.checkerboard import anchor_mask
 from app.core.registry import ModelError, ModelIntegrityError
 from app.spec import bitstream as bsf
 from app.spec.manifest import FileEntry, Manifest, sha256_file
-from tests.conftest import smooth_image
+from tests.conftest import assert_round_trips_any_size, smooth_image
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +27,7 @@ def _symbols(codec, img, quality):
 def test_round_trip_any_size_grey_and_alpha(engine):
     codec = engine.codec("tiny-checkerboard")
     assert codec.context is not None
-    for img in (smooth_image(70, 101, seed=3), smooth_image(40, 52, seed=6, channels=1)):
-        data = codec.encode(img, 60)
-        out = codec.decode(data)
-        assert out.shape == img.shape and out.dtype == np.uint8
-        assert bsf.unpack(data).model_id == "tiny-checkerboard"
-    rgba = np.concatenate([smooth_image(40, 52, seed=7),
-                           np.random.default_rng(0).integers(0, 256, (40, 52, 1), np.uint8)], 2)
-    out = codec.decode(codec.encode(rgba, 80))
-    np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
+    assert_round_trips_any_size(codec, "tiny-checkerboard")
 
 
 def test_decoder_derives_exactly_the_encoders_parameters(engine):
