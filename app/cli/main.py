@@ -103,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("image", nargs="?", type=Path, help="another image to use")
     g = sub.add_parser("gui", help="open the desktop app (optionally on FILE...)",
                        description="Open the desktop app on FILE (an image or .aei file; "
-                       "several: Page Up / Page Down step through them), or on the bundled "
-                       "sample. `aestudio FILE...` does the same. Without a display it prints "
+                       "several: Page Up / Page Down step through them), or on an empty window "
+                       "(Open, Open sample). `aestudio FILE...` does the same. Without a display it prints "
                        "one line and exits with status 1.")
     g.add_argument("files", nargs="*", metavar="FILE", help="image or .aei file to open")
     return p
