@@ -1,9 +1,8 @@
 """Classic codecs at a given file size: the fair comparison for a learned codec.
 
 Squoosh-style "what would JPEG / WebP / AVIF / JPEG XL / HEIC look like at the same number of
-bytes?": a
-bisection over each encoder's integer quality finds the highest quality whose file fits the
-byte budget (or the smallest file it can make, flagged as over budget).
+bytes?": a bisection over each encoder's integer quality finds the highest quality whose file
+fits the byte budget (or the smallest file it can make, flagged as over budget).
 """
 
 from __future__ import annotations
@@ -68,6 +67,26 @@ def _decode(data: bytes, channels: int) -> np.ndarray:
         return np.asarray(im, dtype=np.uint8).copy()
 
 
+def _encodable(pixels: np.ndarray, fmt: str) -> np.ndarray:
+    """``pixels`` without alpha (it is not compared); ValueError for a format this install
+    cannot write."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    reason = format_status(fmt)
+    if reason is not None:
+        raise ValueError(f"cannot encode as {fmt.upper()}: {reason}")
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        pixels = pixels[:, :, :3]
+    return pixels
+
+
+def _result(fmt: str, data: bytes, pixels: np.ndarray, quality: int, started: float,
+            budget: int) -> SameSize:
+    channels = 1 if pixels.ndim == 2 else 3
+    return SameSize(fmt, data, _decode(data, channels), quality, time.perf_counter() - started,
+                    budget)
+
+
 def encode_at_size(pixels: np.ndarray, fmt: str, target_bytes: int,
                    cancel=None) -> SameSize:
     """The best ``fmt`` encoding of ``pixels`` whose file is at most ``target_bytes`` long.
@@ -75,15 +94,9 @@ def encode_at_size(pixels: np.ndarray, fmt: str, target_bytes: int,
     ``pixels`` is HxW or HxWx3 uint8 (alpha is not compared). ``cancel()`` returning True
     stops the search between encodes (the best file so far is returned).
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    reason = format_status(fmt)
-    if reason is not None:
-        raise ValueError(f"cannot encode as {fmt.upper()}: {reason}")
+    pixels = _encodable(pixels, fmt)
     if target_bytes <= 0:
         raise ValueError("the byte budget must be positive")
-    if pixels.ndim == 3 and pixels.shape[2] == 4:
-        pixels = pixels[:, :, :3]
     t = time.perf_counter()
     lo, hi = QUALITY_RANGE
     best: tuple[int, bytes] | None = None
@@ -99,22 +112,14 @@ def encode_at_size(pixels: np.ndarray, fmt: str, target_bytes: int,
     if best is None:  # nothing fits: the lowest quality, flagged by ``fits``
         best = (QUALITY_RANGE[0], encode_format(pixels, fmt, QUALITY_RANGE[0]))
     q, data = best
-    channels = 1 if pixels.ndim == 2 else 3
-    return SameSize(fmt, data, _decode(data, channels), q, time.perf_counter() - t, target_bytes)
+    return _result(fmt, data, pixels, q, t, target_bytes)
 
 
 def encode_at_quality(pixels: np.ndarray, fmt: str, quality: int) -> SameSize:
     """One ``fmt`` encoding at ``quality`` (1..100) with its decoded pixels (no budget: it
     always "fits")."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    reason = format_status(fmt)
-    if reason is not None:
-        raise ValueError(f"cannot encode as {fmt.upper()}: {reason}")
-    if pixels.ndim == 3 and pixels.shape[2] == 4:
-        pixels = pixels[:, :, :3]
+    pixels = _encodable(pixels, fmt)
     t = time.perf_counter()
     q = int(min(max(int(quality), QUALITY_RANGE[0]), QUALITY_RANGE[1]))
     data = encode_format(pixels, fmt, q)
-    channels = 1 if pixels.ndim == 2 else 3
-    return SameSize(fmt, data, _decode(data, channels), q, time.perf_counter() - t, len(data))
+    return _result(fmt, data, pixels, q, t, len(data))
