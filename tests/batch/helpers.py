@@ -53,3 +53,19 @@ class SlowEngine:
     def denoise(self, *a, **k):
         time.sleep(self.delay)
         return self.engine.denoise(*a, **k)
+
+
+def slow_denoise_cli(seconds: float, entry: str = "app.cli.main") -> str:
+    """Python source for ``python -c``: the real command line, with every denoise inference
+    ``seconds`` slower, so that a kill or a signal lands while the batch runs."""
+    return f"""
+import sys, time
+from app.core.engine import Engine
+real = Engine.denoise
+def slow(self, *args, **kwargs):
+    time.sleep({seconds})
+    return real(self, *args, **kwargs)
+Engine.denoise = slow
+from {entry} import main
+sys.exit(main(sys.argv[1:]))
+"""

@@ -14,22 +14,12 @@ import pytest
 from PIL import Image
 
 from app.main import main
-from tests.batch.helpers import temp_files, tree
+from tests.batch.helpers import slow_denoise_cli, temp_files, tree
 from tests.conftest import REPO
 
 # The child is the real CLI, with each inference slowed down so that the kill lands in the
 # middle of the folder (the tiny models are otherwise done in a blink).
-SLOW_CLI = """
-import sys, time
-from app.core.engine import Engine
-_denoise = Engine.denoise
-def slow(self, *args, **kwargs):
-    time.sleep(0.25)
-    return _denoise(self, *args, **kwargs)
-Engine.denoise = slow
-from app.cli.main import main
-sys.exit(main(sys.argv[1:]))
-"""
+SLOW_CLI = slow_denoise_cli(0.25)
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")

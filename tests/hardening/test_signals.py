@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.batch.helpers import slow_denoise_cli
 from tests.conftest import REPO, smooth_image
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL") or sys.platform == "win32",
@@ -62,17 +63,7 @@ sys.exit(main(sys.argv[1:]))
 
 # A batch whose every inference takes a second, so that a signal sent during the stop lands
 # while a model run is still in flight.
-SLOW_BATCH = """
-import sys, time
-from app.core.engine import Engine
-real = Engine.denoise
-def slow(self, *args, **kwargs):
-    time.sleep(1.0)
-    return real(self, *args, **kwargs)
-Engine.denoise = slow
-from app.main import main
-sys.exit(main(sys.argv[1:]))
-"""
+SLOW_BATCH = slow_denoise_cli(1.0, entry="app.main")
 
 
 def _photos(folder: Path, count: int, size: int) -> Path:
