@@ -6,6 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from training.archs import build  # noqa: E402
+from tests.training.warm_start import assert_starts_as_parent_then_learns  # noqa: E402
 from training.archs.checkerboard import anchor_mask  # noqa: E402
 
 ARGS = {"N": 8, "M": 12, "lambdas": [0.005, 0.02, 0.08]}
@@ -54,26 +55,12 @@ def test_every_pass_reads_only_the_symbols_of_earlier_passes():
 
 
 def test_started_from_a_checkerboard_it_is_that_checkerboard_until_trained(tmp_path):
-    from safetensors.torch import save_file
-
-    from training.engine import load_weights
-
     torch.manual_seed(1)
-    parent = build("checkerboard_hyperprior", **ARGS).eval()
+    parent = build("checkerboard_hyperprior", **ARGS)
     with torch.no_grad():                      # a parent whose own context is not zero
         parent.entropy_parameters[-1].weight.normal_(0, 0.1)
-    save_file(dict(parent.state_dict()), str(tmp_path / "p.safetensors"))
-    child = build("channel_checkerboard_hyperprior", **CHANNEL).eval()
-    load_weights(child, tmp_path / "p.safetensors")
-    x, level = torch.rand(2, 3, 64, 64), torch.tensor([0, 2])
-    with torch.no_grad():
-        p, c = parent(x, level), child(x, level)
-    assert set(c) == {"x_hat", "likelihoods"} and set(c["likelihoods"]) == {"y", "z"}
-    for got, ref in ((c["x_hat"], p["x_hat"]), (c["likelihoods"]["y"], p["likelihoods"]["y"])):
-        assert torch.equal(got, ref)
-    child.train()
-    out = child(x, level)
-    (-torch.log2(out["likelihoods"]["y"]).sum()).backward()
+    child = assert_starts_as_parent_then_learns(
+        parent, build("channel_checkerboard_hyperprior", **CHANNEL), tmp_path)
     for res in child.channel_context:           # every pass's residual can learn
         assert res.params[-1].weight.grad.abs().sum() > 0
 
