@@ -3,7 +3,7 @@
 ``app/spec/model_index.json`` marks the models that go into the wheel: each task's default, the
 float source of an int8 default (the app runs it on CUDA) and any other model marked ``wheel``.
 Their folders are checked against the index, then copied, without training checkpoints, to
-``app/models/<id>/`` in the build, where ``app.core.registry`` finds them wherever the package
+``app/models/<id>/`` in the build, where ``app.core.runtime.registry`` finds them wherever the package
 is installed.  An editable install skips the copy: it runs the checkout's ``models/``.
 """
 

@@ -6,34 +6,14 @@ a machine without a display gets one line and exit status 1 instead of Qt's abor
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
+from app.core.io.file_types import AEI_SUFFIX, IMAGE_SUFFIXES
+from app.gui.display_check import display_problem, no_display_line
+
 EXIT_NO_DISPLAY = 1
-# what the GUI opens (app.gui.files.IMAGE_SUFFIXES and the .aei suffix; a test keeps them equal)
-GUI_SUFFIXES = (".aei", ".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
-# Qt platform plugins that need a display server (the others - offscreen, minimal, vnc,
-# eglfs, linuxfb... - run anywhere, so Qt is left to judge them)
-_DISPLAY_PLATFORMS = ("xcb", "wayland")
-
-
-def display_problem() -> str | None:
-    """Why the GUI cannot open a window here, or None as far as can be told without Qt."""
-    platform = os.environ.get("QT_QPA_PLATFORM", "").strip()
-    if platform and not platform.startswith(_DISPLAY_PLATFORMS):
-        return None
-    if not sys.platform.startswith(("linux", "freebsd")):  # Windows, macOS: always a desktop
-        return None
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        return None
-    return "no display (DISPLAY and WAYLAND_DISPLAY are not set)"
-
-
-def no_display_line(reason: str) -> str:
-    """The one line printed instead of a window."""
-    return (f"aestudio: error: cannot open the desktop app: {reason}; the command line works "
-            "without one (aestudio --help, aestudio demo)")
+GUI_SUFFIXES = (AEI_SUFFIX, *IMAGE_SUFFIXES)  # what the GUI opens
 
 
 def is_gui_file(arg: str) -> bool:

@@ -1,16 +1,16 @@
 """Throughput of folder jobs (``aestudio batch``) against the model's pure inference rate.
 
     PYTHONPATH=. python benchmarks/batch.py [--input DIR] [--count 60] [--size 256]
-        [--task denoise] [--jobs 1 2] [--models DIR] [--provider cpu] [--json PATH]
+        [--task denoise] [--workers 1 2] [--models DIR] [--provider cpu] [--json PATH]
 
 Without ``--input`` it makes ``--count`` photos by cropping ``--size`` x ``--size`` windows out
-of ``../shared/data/train`` (JPEG, quality 95) into a temporary folder. Then, each in its own
+of ``$AESTUDIO_DATA/train`` (JPEG, quality 95) into a temporary folder. Then, each in its own
 process (so that peak memory is that run's own):
 
-* ``batch jobs=N`` for each ``--jobs``: :func:`app.core.batch.run_batch` over the folder into a
-  fresh temporary output folder, timed from the call to the return (planning, model loading,
+* ``batch jobs=N`` for each ``--workers`` N: :func:`app.core.batch.run_batch` over the folder
+  into a fresh temporary output folder, timed from the call to the return (planning, model loading,
   reading, inference, writing, everything); images/second = files written / that time;
-* ``pure``: the same images decoded into memory first, one engine with the ``jobs=1``
+* ``pure``: the same images decoded into memory first, one engine with the one-worker
   threads, one untimed warm-up call, then the engine called in a loop (no file I/O at all).
 
 It prints images/second and peak RSS of each, the ratio batch/pure (the cost of the files:
@@ -19,7 +19,8 @@ inference workers spent in the model ("model busy": what reading and writing did
 and writes JSON to ``benchmarks/results/batch.json``. On a machine shared with other work the
 rates move by 10-20 % from run to run: ``--repeat R`` keeps the fastest of R runs of each.
 ``inpaint`` uses a generated mask per image; ``decompress`` first compresses the folder
-(untimed).
+(untimed). The rows and the JSON call the worker count ``jobs``, as the recorded results (and
+batch reports) always have.
 """
 
 from __future__ import annotations
@@ -41,15 +42,12 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.core.batch import (  # noqa: E402
-    IMAGE_SUFFIXES,
-    BatchOptions,
-    default_threads,
-    run_batch,
-    scan_local,
-)
+from app.core.batch import BatchOptions, default_threads, run_batch  # noqa: E402
+from app.core.batch.plan import scan_local  # noqa: E402
+from app.core.io.file_types import IMAGE_SUFFIXES  # noqa: E402
+from app.spec.data_paths import data_path  # noqa: E402
 
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "train"
+DEFAULT_DATA = data_path("train")
 RESULTS = REPO / "benchmarks" / "results"
 TARGET_RATIO = 0.90
 
@@ -102,7 +100,8 @@ def child_batch(args) -> dict:
     out = Path(tempfile.mkdtemp(prefix="aestudio-bench-out-"))
     opts = BatchOptions(task=args.task, input_dir=args.input, output_dir=str(out / "out"),
                         recursive=True, masks=args.masks, quality=args.quality,
-                        jobs=args.child_jobs, models_dir=args.models, provider=args.provider)
+                        workers=args.child_jobs, models_dir=args.models,
+                        provider=args.provider)
     t = time.perf_counter()
     report = run_batch(opts)
     seconds = time.perf_counter() - t
@@ -121,7 +120,7 @@ def child_batch(args) -> dict:
 
 def child_pure(args) -> dict:
     from app.core.engine import Engine
-    from app.core.imageio import load_image
+    from app.core.io.imageio import load_image
     from app.core.jobs import load_mask, read_aei
 
     files = scan_local(args.input, True, (".aei",) if args.task == "decompress"
@@ -188,14 +187,15 @@ def spawn(args, mode: str, jobs: int = 1) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--input", help="folder of photos (default: crops of ../shared/data/train)")
+    p.add_argument("--input", help="folder of photos (default: crops of $AESTUDIO_DATA/train)")
     p.add_argument("--data", default=str(DEFAULT_DATA), help="where crops are taken from")
     p.add_argument("--count", type=int, default=60, help="number of crops (default 60)")
     p.add_argument("--size", type=int, default=256, help="crop size (default 256)")
     p.add_argument("--task", default="denoise",
                    choices=["denoise", "inpaint", "compress", "decompress"])
     p.add_argument("--quality", type=float, default=75.0)
-    p.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--workers", "--jobs", type=int, nargs="+", default=[1, 2],
+                   help="inference workers of each batch run (default: 1 2)")
     p.add_argument("--repeat", type=int, default=1,
                    help="runs of each configuration, the fastest kept (default 1)")
     p.add_argument("--models", help="models folder (default: the installed models)")
@@ -232,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"batch benchmark: {args.task} over {n} images ({source}); "
               f"{default_threads(1)} cores usable; provider {args.provider}")
         rows = [best_of(args, "pure")]
-        for jobs in args.jobs:
-            rows.append(best_of(args, "batch", jobs))
+        for workers in args.workers:
+            rows.append(best_of(args, "batch", workers))
     finally:
         work.cleanup()
 

@@ -44,13 +44,15 @@ from PIL import Image, features
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.core.extra_formats import encode_extra, extra_format_status  # noqa: E402
-from app.core.imageio import load_image, to_rgb  # noqa: E402
-from app.core.metrics import bits_per_pixel, ms_ssim, psnr  # noqa: E402
+from app.core.compare.extra_formats import encode_extra, extra_format_status  # noqa: E402
+from app.core.io.imageio import load_image  # noqa: E402
+from app.core.io.pixels import to_rgb  # noqa: E402
+from app.core.compare.metrics import bits_per_pixel, ms_ssim, psnr  # noqa: E402
 from benchmarks.bdrate import METHODS, bd_rate  # noqa: E402
 from benchmarks.rdplot import plot_rd  # noqa: E402
+from app.spec.data_paths import data_path  # noqa: E402
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "kodak"
+DEFAULT_DATA = data_path("kodak")
 RESULTS = REPO / "benchmarks" / "results"
 AE_QUALITIES = (1, 15, 30, 50, 70, 85, 100)
 BASELINE_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
@@ -104,7 +106,7 @@ def pillow_codec(name: str, fmt: str, label: str, qualities: Sequence[float],
 
 
 def extra_codec(name: str, qualities: Sequence[float]) -> CodecUnderTest:
-    """JPEG XL or HEIC through its optional Pillow plugin (app/core/extra_formats.py)."""
+    """JPEG XL or HEIC through its optional Pillow plugin (app/core/compare/extra_formats.py)."""
     def decode(data: bytes) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as im:
             return np.asarray(im.convert("RGB"))

@@ -22,6 +22,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from app.spec.data_paths import data_path  # noqa: E402
+
 
 def psnr(a, b) -> float:
     import torch
@@ -41,13 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--model", type=Path, default=None,
                     help="a codec's model folder (default: the app's default codec)")
-    ap.add_argument("--kodak", type=Path, default=REPO.parent / "shared" / "data" / "kodak")
+    ap.add_argument("--kodak", type=Path, default=data_path("kodak"))
     ap.add_argument("--images", type=int, default=4)
     ap.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" /
                     "codec_ceiling.json")
     args = ap.parse_args(argv)
     if args.model is None:
-        from app.core.registry import Registry
+        from app.core.runtime.registry import Registry
 
         args.model = Registry(REPO / "models").resolve("codec").directory
 

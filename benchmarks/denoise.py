@@ -14,7 +14,7 @@ CBM3D and NLM need the bench extra: ``pip install -e ".[bench]"``.
 Noisy inputs: clean 8-bit RGB (grey images expanded to RGB) plus Gaussian noise of standard
 deviation sigma from numpy's default_rng seeded with (2026, image index in the sorted set,
 sigma), rounded and clipped to uint8 as a user's noisy file would be. Every method gets the
-same input; its output, rounded to uint8, is scored with RGB PSNR and SSIM (app.core.metrics).
+same input; its output, rounded to uint8, is scored with RGB PSNR and SSIM (app.core.compare.metrics).
 The "noisy" row scores the input itself.
 
 AE Studio (``Engine().denoise``) is blind: it estimates sigma as the app does ("sigma used" is
@@ -48,11 +48,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.core.metrics import psnr, ssim
+from app.core.compare.metrics import psnr, ssim
+from app.spec.data_paths import data_root
 from benchmarks.codec import _finite, environment, load_images
 from benchmarks.inpaint import pass_counts
 
-DEFAULT_DATA_ROOT = REPO.parent / "shared" / "data"
+DEFAULT_DATA_ROOT = data_root()
 RESULTS = REPO / "benchmarks" / "results"
 ALL_SETS = ("cbsd68", "mcmaster")
 ALL_METHODS = ("aestudio", "nlm", "cbm3d")

@@ -55,7 +55,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from app.core.registry import ModelError  # noqa: E402
+from app.core.runtime.registry import ModelError  # noqa: E402
 from app.spec import bitstream as bsf  # noqa: E402
 
 TYPED = (bsf.BitstreamError, ModelError)

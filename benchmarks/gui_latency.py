@@ -1,7 +1,7 @@
 """GUI latency and memory: from releasing the quality slider to the first feedback (the
 preview) and to the final result, in the real window (offscreen) with the real models.
 
-For each size (768×512: a Kodak image from ../shared/data/kodak, or a synthetic photo; 12 MP:
+For each size (768×512: a Kodak image from $AESTUDIO_DATA/kodak, or a synthetic photo; 12 MP:
 the same image upscaled to 4000×3000) a fresh process opens the image without the automatic
 compress (so no earlier job competes for the CPU), moves the quality slider to 40 and records
 
@@ -12,7 +12,7 @@ compress (so no earlier job competes for the CPU), moves the quality slider to 4
 * ``max_ui_stall_ms``: the longest gap of a 5 ms UI timer over all of that (a frozen UI
   shows up here);
 * ``peak_rss_mb``: the process's peak resident memory (``getrusage``), compress and heatmap
-  included.
+  included (``peak_rss_compress_mb``: the same before the heatmap).
 
 Run: ``python -m benchmarks.gui_latency [--sizes small,12mp]``; prints a table and writes
 benchmarks/results/gui_latency.json. Numbers depend on the load of the machine: the JSON
@@ -31,7 +31,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-KODAK = ROOT.parent / "shared" / "data" / "kodak"
+sys.path.insert(0, str(ROOT))
+from app.spec.data_paths import data_path  # noqa: E402
+
+KODAK = data_path("kodak")
 RESULTS = ROOT / "benchmarks" / "results" / "gui_latency.json"
 SIZES = {"small": (768, 512), "12mp": (4000, 3000)}
 QUALITY = 40
@@ -126,6 +129,7 @@ def measure(size: str) -> dict:
     first_kind = "preview" if doc.modes["compress"].preview is not None else "final"
     t_final = wait(lambda: (win.last_result or {}).get("quality") == QUALITY
                    and not doc.modes["compress"].busy)
+    rss_compress = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t1 = time.perf_counter()
     win.heatmap_action.trigger()
     t_heat = wait(lambda: "Difference" in right.text())
@@ -136,6 +140,7 @@ def measure(size: str) -> dict:
         "final_s": round(t_final - t0, 3), "heatmap_s": round(t_heat - t1, 3),
         "max_ui_stall_ms": round(stall["max"], 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_compress_mb": round(rss_compress, 1),
         "encode_s": round(win.last_result.get("seconds") or 0, 3),
         "decode_s": round(win.last_result.get("decode_seconds") or 0, 3),
     }
@@ -148,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="small,12mp")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # the child process
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--note", default="", help="what else ran on the machine, kept in the "
+                                                   "JSON (e.g. a training run on one core)")
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(measure(args.one)))
@@ -170,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"load_average_1min": load, "cpu_count": os.cpu_count(),
+                               "note": args.note,
                                "targets": {"first_feedback_s": 1.0, "final_small_s": 1.5,
                                            "peak_rss_mb_12mp": 1536},
                                "results": rows}, indent=1) + "\n")

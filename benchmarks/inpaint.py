@@ -23,7 +23,7 @@ Per method: mean RGB PSNR over the whole image, mean PSNR inside the holes only 
 hole pixels and channels), mean seconds per image of the inpainting call alone (after one
 untimed warm-up, so model loading is not counted). The "black" row scores the input with the
 holes left black; "pushpull" and "harmonic" are the smooth first guesses that AE Studio's
-newer inpainters refine (app/core/hole_fill.py), scored alone. ``--threads N`` sets ONNX
+newer inpainters refine (app/core/restore/hole_fill.py), scored alone. ``--threads N`` sets ONNX
 Runtime's intra-op threads and cv2.setNumThreads.
 """
 
@@ -45,13 +45,15 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.core.imageio import load_image, to_rgb
-from app.core.metrics import psnr
-from app.core.self_ensemble import DEFAULT_PASSES, check_passes
+from app.core.io.imageio import load_image
+from app.core.io.pixels import to_rgb
+from app.core.compare.metrics import psnr
+from app.core.restore.self_ensemble import DEFAULT_PASSES, check_passes
 from benchmarks.codec import _finite, environment, load_images
+from app.spec.data_paths import data_path
 
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "kodak"
-DEFAULT_MASKS = REPO.parent / "shared" / "data" / "kodak_masks"
+DEFAULT_DATA = data_path("kodak")
+DEFAULT_MASKS = data_path("kodak_masks")
 RESULTS = REPO / "benchmarks" / "results"
 FILLS = {"pushpull": "push-pull", "harmonic": "harmonic"}  # method name -> hole_fill
 ALL_METHODS = ("aestudio", *FILLS, "telea", "ns")
@@ -96,10 +98,10 @@ def aestudio_method(engine, threads: int | None, passes: int) -> Method:
 
 def fill_method(name: str) -> Method:
     """A first guess that ``hole_fill`` models refine (``name``: a key of FILLS), alone."""
-    from app.core.hole_fill import prefill
+    from app.core.restore.hole_fill import prefill
 
     fill = FILLS[name]
-    return Method(name, f"{fill} fill (app/core/hole_fill.py, no network)",
+    return Method(name, f"{fill} fill (app/core/restore/hole_fill.py, no network)",
                   lambda rgb, hole: prefill(rgb, hole, fill).array(), {"hole_fill": fill})
 
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO))
 
 from app.spec.manifest import Manifest  # noqa: E402
 
-DATA = ("`../shared/data/train` (432 BSDS500 photos, 481x321) and `../shared/data/train_extra` "
+DATA = ("`$AESTUDIO_DATA/train` (432 BSDS500 photos, 481x321) and `$AESTUDIO_DATA/train_extra` "
         "(863 ImageNet sample photos, downscaled by 2 to remove JPEG artifacts); random crops, "
         "flips and 90-degree turns. No evaluation image was trained on.")
 
@@ -68,7 +68,7 @@ def denoise_results(r: list) -> list[str]:
 
 def inpaint_results(r: dict) -> list[str]:
     rows = [(r.get("passes", 1), r)] + [(p, row) for p, row in r.get("other_passes", {}).items()]
-    return ["Kodak with `../shared/data/kodak_masks` (whole-image RGB PSNR; passes: the network "
+    return ["Kodak with `$AESTUDIO_DATA/kodak_masks` (whole-image RGB PSNR; passes: the network "
             "runs on that many mirrored copies of each tile, averaged; the app's default first):",
             "", "| holes left black | passes | AE Studio | PSNR inside the holes | seconds / image |",
             "|---|---|---|---|---|",
@@ -175,7 +175,7 @@ def write_card(model_dir: Path, results: dict) -> Path:
         f"- ONNX graphs: {', '.join(sorted(m.graphs))}; model hash `{m.model_hash()[:16]}`",
         f"- downsampling factor {m.downsample}; tiles {m.tile_size} px with {m.tile_overlap} px "
         "overlap" if m.tile_size else f"- downsampling factor {m.downsample}",
-        *([f"- holes are first filled by `{m.params['hole_fill']}` (app/core/hole_fill.py, "
+        *([f"- holes are first filled by `{m.params['hole_fill']}` (app/core/restore/hole_fill.py, "
            "on the whole image); the network refines that guess"]
           if m.params.get("hole_fill") else []),
         "",

@@ -22,7 +22,10 @@ import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
-KODAK = REPO.parent / "shared" / "data" / "kodak"
+sys.path.insert(0, str(REPO))
+from app.spec.data_paths import data_path  # noqa: E402
+
+KODAK = data_path("kodak")
 OUT = REPO / "docs" / "object-removal.png"
 PANEL_WIDTH = 384  # px per panel in the figure (the photos are halved)
 

@@ -15,7 +15,7 @@ Per method, means over the images of:
 - seconds per image (after one untimed warm-up).
 
 Methods: ``aestudio`` (``Engine().inpaint``, the app's path: exemplar fill for large holes),
-``exemplar`` (``app.core.object_fill`` alone, no network), ``harmonic`` (the network's old
+``exemplar`` (``app.core.restore.object_fill`` alone, no network), ``harmonic`` (the network's old
 first guess), ``telea`` and ``ns`` (``cv2.inpaint``, radius 3; bench extra).
 ``--large 12`` also removes one object from a 12-megapixel photo (kodim01 upscaled to
 4000x3000, a 5-12 % object mask) in a fresh process and reports its seconds and peak RSS.
@@ -41,8 +41,9 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.codec import _finite, environment, load_images
 from benchmarks.inpaint import Method, fill_method, make_methods, require
+from app.spec.data_paths import data_path
 
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "kodak"
+DEFAULT_DATA = data_path("kodak")
 RESULTS = REPO / "benchmarks" / "results"
 SEED = 2025
 ALL_METHODS = ("aestudio", "exemplar", "harmonic", "telea", "ns")
@@ -92,9 +93,9 @@ def hole_psnr(clean: np.ndarray, out: np.ndarray, hole: np.ndarray) -> float:
 
 
 def exemplar_method() -> Method:
-    from app.core.object_fill import fill_large_holes
+    from app.core.restore.object_fill import fill_large_holes
 
-    return Method("exemplar", "exemplar fill alone (app/core/object_fill.py, no network)",
+    return Method("exemplar", "exemplar fill alone (app/core/restore/object_fill.py, no network)",
                   lambda rgb, hole: fill_large_holes(rgb, hole)[0])
 
 

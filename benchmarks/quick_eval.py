@@ -1,6 +1,6 @@
 """Quick measured results of the installed models, for their model cards.
 
-    python benchmarks/quick_eval.py [--data ../shared/data] [--json out.json] [--limit N]
+    python benchmarks/quick_eval.py [--data $AESTUDIO_DATA] [--json out.json] [--limit N]
 
 Codec: Kodak at several qualities (real file bytes, RGB PSNR) and kodim23 alone.
 Denoise: CBSD68 at sigma 15/25/50 (seeded noise, clipped and rounded to 8 bits), PSNR gain.
@@ -20,8 +20,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.engine import Engine  # noqa: E402
-from app.core.imageio import load_image  # noqa: E402
-from app.core.metrics import bits_per_pixel, psnr  # noqa: E402
+from app.spec.data_paths import data_root  # noqa: E402
+from app.core.io.imageio import load_image  # noqa: E402
+from app.core.compare.metrics import bits_per_pixel, psnr  # noqa: E402
 
 
 def images(folder: Path, limit: int | None) -> list[Path]:
@@ -99,8 +100,7 @@ def eval_inpaint(engine: Engine, data: Path, limit):
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
-                    / "data")
+    ap.add_argument("--data", type=Path, default=data_root())
     ap.add_argument("--models")
     ap.add_argument("--limit", type=int)
     ap.add_argument("--tasks", default="codec,denoise,inpaint")

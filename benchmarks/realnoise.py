@@ -4,7 +4,7 @@
 
 Parts (``--parts polyu,jpeg,gauss``):
 
-- ``polyu``: ``../shared/data/polyu_dev``: 40 pairs of 512x512 crops from two Canon cameras,
+- ``polyu``: ``$AESTUDIO_DATA/polyu_dev``: 40 pairs of 512x512 crops from two Canon cameras,
   ``*_real.JPG`` (one noisy shot, as the camera wrote it) scored against ``*_mean.JPG`` (the
   mean of many shots). Evaluation only. Rows: the noisy input; OpenCV
   ``fastNlMeansDenoisingColored`` with h = hColor = 3 and 5 (7x7 template, 21x21 search);
@@ -23,7 +23,7 @@ blocks of each block's RMS, averaged over the channels. The first level reads ne
 whose in-camera processing and compression remove the finest noise; the second level sees the
 noise that survives, but still reads low, so CBM3D is not at its best here.
 
-Scores: RGB PSNR and SSIM (``app.core.metrics``) of the uint8 output; seconds per image of the
+Scores: RGB PSNR and SSIM (``app.core.compare.metrics``) of the uint8 output; seconds per image of the
 denoising call alone (after one untimed warm-up). Results merge into
 ``benchmarks/results/realnoise.json`` (rows of a method re-measured replace the old ones).
 """
@@ -44,9 +44,10 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.core.metrics import psnr, ssim  # noqa: E402
+from app.core.compare.metrics import psnr, ssim  # noqa: E402
+from app.spec.data_paths import data_root  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data"
+DATA = data_root()
 RESULTS = REPO / "benchmarks" / "results" / "realnoise.json"
 JPEG_SEED = 2025
 GAUSS_SEED = 2026  # as benchmarks/denoise.py

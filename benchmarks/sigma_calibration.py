@@ -3,11 +3,11 @@
     PYTHONPATH=. python benchmarks/sigma_calibration.py [--images 120]
 
 Users' files are 8-bit: noise is clipped at 0 and 255 and rounded, so the raw estimate of
-``app.core.noise_level`` comes out low at high noise levels (clipping removes part of the
-noise). This adds Gaussian noise of known σ to photos from ``../shared/data/train``
+``app.core.restore.noise_level`` comes out low at high noise levels (clipping removes part of the
+noise). This adds Gaussian noise of known σ to photos from ``$AESTUDIO_DATA/train``
 (never an evaluation set), clips and rounds like a user's file, and reports the median raw
 estimate per σ: those medians and the σ added are the piecewise-linear correction
-``_SIGMA_CALIBRATION`` in ``app/core/noise_level.py``.
+``_SIGMA_CALIBRATION`` in ``app/core/restore/noise_level.py``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.core.imageio import load_image, to_rgb  # noqa: E402
-from app.core.noise_level import raw_sigma_estimate  # noqa: E402
+from app.core.io.imageio import load_image  # noqa: E402
+from app.core.io.pixels import to_rgb  # noqa: E402
+from app.core.restore.noise_level import raw_sigma_estimate  # noqa: E402
+from app.spec.data_paths import data_path  # noqa: E402
 
-TRAIN = REPO.parent / "shared" / "data" / "train"
+TRAIN = data_path("train")
 SIGMAS = (0, 5, 10, 15, 20, 25, 30, 40, 50, 60, 75)
 
 

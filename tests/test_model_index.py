@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core import registry as registry_module
-from app.core.registry import ModelNotFoundError, Registry, find_models_dir
+from app.core.runtime import registry as registry_module
+from app.core.runtime.registry import ModelNotFoundError, Registry, find_models_dir
 from app.spec import model_index as mi
 from app.spec.manifest import TASKS
 from tests.conftest import MODELS

@@ -5,8 +5,8 @@ import pytest
 
 from app.core.demo import SAMPLE, demo_mask
 from app.core.engine import Engine
-from app.core.imageio import load_image
-from app.core.metrics import bits_per_pixel, psnr
+from app.core.io.imageio import load_image
+from app.core.compare.metrics import bits_per_pixel, psnr
 from tests.conftest import MODELS
 
 

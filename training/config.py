@@ -6,11 +6,20 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.spec.data_paths import data_folder
+
 
 @dataclass
 class DataSource:
+    # Relative to the data root ($AESTUDIO_DATA, app/spec/data_paths.py), e.g. "train"; the older
+    # "../shared/data/train" names the same folder; an absolute path is taken as it is.
     folder: str
     downscale: int = 1
+
+    @property
+    def path(self) -> Path:
+        """Where the photos are, with the data root applied."""
+        return data_folder(self.folder)
 
 
 @dataclass

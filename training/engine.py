@@ -143,7 +143,7 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
 
     images = []
     for src in cfg.data:
-        images += load_folder(src.folder, src.downscale, min_side=cfg.patch)
+        images += load_folder(src.path, src.downscale, min_side=cfg.patch)
     print(f"{len(images)} training images; {sum(p.numel() for p in model.parameters()):,} "
           f"parameters", flush=True)
     rng = np.random.default_rng(cfg.seed + state["step"])
@@ -158,7 +158,7 @@ def train(cfg: TrainConfig, init: str | None = None, root: str | Path = "runs") 
     while state["step"] < cfg.steps and state["elapsed"] < budget:
         lr = learning_rate(cfg, state["step"], state["elapsed"])
         for g in optim.param_groups:
-            g["lr"] = lr * g.get("scale", 1.0)  # checkpoints before lr_scale have none
+            g["lr"] = lr * g["scale"]  # param_groups gives every group its multiple
         batch = torch.from_numpy(sampler()).contiguous(memory_format=torch.channels_last)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             loss, metrics = step_fn(model, batch, rng, **cfg.task_args)

@@ -1,6 +1,6 @@
 """Hole filling in torch: the smooth first guess an inpainter refines.
 
-The same algorithm as the app's ``app/core/hole_fill.py`` (numpy, for whole images in bands),
+The same algorithm as the app's ``app/core/restore/hole_fill.py`` (numpy, for whole images in bands),
 written for batches of training crops; ``tests/training/test_hole_fill_parity.py`` checks that
 the two agree. Push: halve the image again and again, summing the known pixels' values and
 their counts over each 2x2 block, until no block is empty. Pull: from the coarsest level back

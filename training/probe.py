@@ -26,7 +26,7 @@ def probe_crops(cfg: TrainConfig, crops: int, size: int, seed: int) -> torch.Ten
     images = []
     for src in cfg.data:
         try:
-            images += load_folder(src.folder, src.downscale, min_side=size)
+            images += load_folder(src.path, src.downscale, min_side=size)
         except FileNotFoundError:
             continue  # a folder with no image this large adds nothing
     if not images:

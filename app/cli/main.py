@@ -10,6 +10,8 @@ from pathlib import Path
 
 from app import __version__
 from app.cli.numbers import bounded_int, finite_float, parse_finite
+from app.core.errors import error_line, without_name
+from app.core.io.file_types import AEI_SUFFIX
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -41,7 +43,7 @@ def parse_quality(text: str) -> float:
 
 
 def parse_passes(text: str) -> int:
-    from app.core.self_ensemble import PASSES, check_passes
+    from app.core.restore.self_ensemble import PASSES, check_passes
 
     try:
         return check_passes(int(text))
@@ -51,7 +53,7 @@ def parse_passes(text: str) -> int:
 
 
 def passes_help(*tasks: str) -> str:
-    from app.core.self_ensemble import DEFAULT_PASSES
+    from app.core.restore.self_ensemble import DEFAULT_PASSES
 
     default = ", ".join(f"{DEFAULT_PASSES[t]}" + (f" for {t}" if len(tasks) > 1 else "")
                         for t in tasks)
@@ -129,11 +131,28 @@ could not start, 2 usage error, 130 interrupted (SIGINT), 143 stopped by SIGTERM
 See docs/batch.md."""
 
 
+class DeprecatedAlias(argparse.Action):
+    """A hidden old name of an option: stores into the new option's ``dest`` and says, on
+    stderr, which name to use instead."""
+
+    def __init__(self, option_strings, dest, *, new: str, **kwargs):
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS,
+                         default=argparse.SUPPRESS, **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"aestudio: warning: {option_string} is deprecated; use {self.new}",
+              file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
 def add_batch_parser(sub, common) -> None:
+    from app.core.batch import BACKENDS
+
     b = sub.add_parser("batch", parents=[common], help="run a task over every image of a folder",
                        description="Run compress, decompress, denoise or inpaint over a folder.",
                        epilog=BATCH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    b.add_argument("input_dir", metavar="IN_DIR", help="input folder (or URL with --engine ray)")
+    b.add_argument("input_dir", metavar="IN_DIR", help="input folder (or URL with --backend ray)")
     b.add_argument("output_dir", metavar="OUT_DIR", help="output folder, created if needed")
     b.add_argument("--task", required=True, choices=["denoise", "inpaint", "compress",
                                                      "decompress"])
@@ -149,22 +168,26 @@ def add_batch_parser(sub, common) -> None:
     b.add_argument("--passes", type=parse_passes,
                    help="denoise, inpaint: " + passes_help("denoise", "inpaint"))
     b.add_argument("--model", help="model id (default: the installed model for the task)")
-    b.add_argument("--jobs", type=bounded_int(), default=None, metavar="N",
+    b.add_argument("-j", "--workers", type=bounded_int(), default=None, metavar="N",
                    help="inference workers, each with its own model sessions (default: 2 on 2+ cores)")
+    b.add_argument("--jobs", dest="workers", type=bounded_int(), action=DeprecatedAlias,
+                   new="--workers")
     b.add_argument("--skip-existing", action="store_true",
                    help="skip files whose output exists (continue an interrupted run)")
     b.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
     b.add_argument("--report", metavar="FILE", help="write the JSON report here")
-    b.add_argument("--engine", choices=["local", "ray"], default="local",
-                   help="local threads (default) or Ray Data")
+    b.add_argument("--backend", choices=BACKENDS, default="local",
+                   help="where it runs: local threads (default) or Ray Data")
+    b.add_argument("--engine", dest="backend", choices=BACKENDS, action=DeprecatedAlias,
+                   new="--backend")
     b.add_argument("--ray-address", metavar="ADDR",
                    help="Ray cluster to use (ray://host:10001 or auto; default: a local one)")
 
 
 def cmd_batch(args) -> int:
     from app.cli.signals import stop_requested
-    from app.core.batch import BatchOptions, TextProgress, default_jobs, run_batch
-    from app.core.sessions import runtime_conflict
+    from app.core.batch import BatchOptions, TextProgress, default_workers, run_batch
+    from app.core.runtime.sessions import runtime_conflict
 
     conflict = runtime_conflict()
     if conflict:
@@ -173,11 +196,11 @@ def cmd_batch(args) -> int:
                         recursive=args.recursive, masks=args.masks, quality=args.quality,
                         sigma=args.sigma, strength=args.strength, passes=args.passes,
                         model=args.model,
-                        jobs=args.jobs if args.jobs is not None else default_jobs(),
+                        workers=args.workers if args.workers is not None else default_workers(),
                         skip_existing=args.skip_existing, force=args.force,
                         models_dir=args.models, provider=args.provider)
     progress = TextProgress(sys.stderr)
-    report = run_batch(opts, args.engine, on_progress=progress, report=args.report,
+    report = run_batch(opts, args.backend, on_progress=progress, report=args.report,
                        ray_address=args.ray_address, cancel=stop_requested)
     if not report.files:
         print(f"aestudio: warning: no input files found in {args.input_dir}", file=sys.stderr)
@@ -186,9 +209,7 @@ def cmd_batch(args) -> int:
     else:
         print(report.summary())
     for f in report.failures():
-        error = str(f.error)
-        name = f.relative.rsplit("/", 1)[-1]
-        error = error[len(name) + 2:] if error.startswith(f"{name}: ") else error
+        error = without_name(str(f.error), f.relative.rsplit("/", 1)[-1])
         print(f"aestudio: failed: {f.relative}: {error}", file=sys.stderr)
     if report.report_error:  # the batch ran; only its report is missing (exit status 4)
         print(f"aestudio: error: {report.report_error}", file=sys.stderr)
@@ -197,7 +218,7 @@ def cmd_batch(args) -> int:
 
 def _engine(args):
     from app.core.engine import Engine
-    from app.core.sessions import runtime_conflict
+    from app.core.runtime.sessions import runtime_conflict
 
     conflict = runtime_conflict()
     if conflict:
@@ -222,7 +243,7 @@ ORIGIN_LABELS = {"env": "$AESTUDIO_MODELS", "folder": "a models folder",
 
 
 def cmd_models(args) -> int:
-    from app.core.registry import Registry
+    from app.core.runtime.registry import Registry
 
     reg = Registry(args.models)
     models = reg.installed()  # none: an error with the fix, not an empty list
@@ -274,11 +295,13 @@ def cmd_demo(args) -> int:
     engine = _engine(args)
     rows = run_demo(engine, args.image)
     if args.json:
+        from dataclasses import asdict
+
         from app.core.demo import SAMPLE
 
         source = str(args.image or SAMPLE)
         for r in rows:  # the documented keys of every --json object; the demo writes no file
-            print(json.dumps({"input": source, "output": None, **r}))
+            print(json.dumps({"input": source, "output": None, **asdict(r)}))
         return 0
     print(f"AE Studio {__version__} demo on {args.image or 'the bundled sample (kodim23)'}; "
           f"execution provider: {engine.provider_label}")
@@ -288,8 +311,8 @@ def cmd_demo(args) -> int:
         return format(v, spec) if v is not None else "-"
 
     for r in rows:
-        print(f"{r['step']:<34} {fmt(r['bytes'], ',d'):>9} {fmt(r['bpp'], '.3f'):>7} "
-              f"{fmt(r['psnr'], '.2f'):>8} {fmt(r['seconds'], '.2f'):>8}")
+        print(f"{r.step:<34} {fmt(r.bytes, ',d'):>9} {fmt(r.bpp, '.3f'):>7} "
+              f"{fmt(r.psnr, '.2f'):>8} {fmt(r.seconds, '.2f'):>8}")
     return 0
 
 
@@ -300,14 +323,14 @@ COMMANDS = {"models": cmd_models, "compress": cmd_job, "decompress": cmd_job,
 def usage_problem(args) -> str | None:
     """Option combinations that argparse cannot check by itself (None: all is well)."""
     if args.command == "compress" and args.output is not None \
-            and args.output.suffix.lower() != ".aei":
+            and args.output.suffix.lower() != AEI_SUFFIX:
         return (f"the output of compress is an .aei file: {str(args.output)!r} does not end "
                 "in .aei")
     if args.command == "batch":
-        if args.ray_address and args.engine != "ray":
-            return "--ray-address needs --engine ray"
-        if args.jobs is not None and args.jobs < 1:
-            return f"--jobs must be at least 1, got {args.jobs}"
+        if args.ray_address and args.backend != "ray":
+            return "--ray-address needs --backend ray"
+        if args.workers is not None and args.workers < 1:
+            return f"--workers must be at least 1, got {args.workers}"
         if args.task == "inpaint" and not args.masks:
             return ("inpaint needs --masks DIR: a folder of masks (white = hole) that mirrors "
                     "the input folder")
@@ -336,10 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         print("aestudio: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # one clear line, never a traceback
-        msg = str(exc) or exc.__class__.__name__
-        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
-            msg = f"{msg}: {exc.filename}"
-        print(f"aestudio: error: {msg}", file=sys.stderr)
+        print(f"aestudio: error: {error_line(exc, filename='errno')}", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -1,9 +1,10 @@
 """Numeric option types for argparse: finite numbers only, in a stated range.
 
 ``float("nan")`` and ``float("inf")`` parse without complaint, and a NaN passes every range
-check (each comparison with it is False), so ``--sigma nan`` used to reach the model and
-write a black image. Every numeric option of every command goes through :func:`finite_float`
-or :func:`bounded_int`; a value they refuse is an argparse usage error (exit status 2).
+check (each comparison with it is False), so an unchecked ``--sigma nan`` would reach the
+model and write a black image. Every numeric option of every command goes through
+:func:`finite_float` or :func:`bounded_int`; a value they refuse is an argparse usage error
+(exit status 2).
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ command is interrupted where it is, and its atomic write removes its temporary f
 every temporary ``.part`` file of a write still in flight is removed, and the command exits
 with 128 + the signal number: 130 for SIGINT, 143 for SIGTERM.
 
-Signals that arrive while stopping are held, never raised. A second Ctrl-C used to raise
-inside the batch's thread joins, so the interpreter exited while onnxruntime still ran in a
-worker thread ("terminate called without an active exception", exit 134) or hung. A third
+Signals that arrive while stopping are held, never raised: a second Ctrl-C raised inside the
+batch's thread joins would let the interpreter exit while onnxruntime still ran in a worker
+thread ("terminate called without an active exception", exit 134), or hang it. A third
 signal means "stop now": the temporary files are removed and the process exits at once, with
 the same status. Once the command has stopped, later signals are ignored until the process
 has exited (during the interpreter's finalisation one would otherwise kill it by the signal).
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from app.core.atomic_write import remove_live_temps
+from app.core.io.atomic_write import remove_live_temps
 
 __all__ = ["Stop", "run_command", "stop_requested"]
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .engine import Engine
-from .imageio import load_image
-from .metrics import bits_per_pixel, psnr
+from .engine_protocol import EngineProtocol
+from .io.imageio import load_image
+from .compare.metrics import psnr
+from .round_trip import compress_and_measure
 
 SAMPLE = Path(__file__).resolve().parents[1] / "assets" / "sample.png"
 
@@ -28,43 +30,44 @@ def demo_mask(h: int, w: int) -> np.ndarray:
     return (np.asarray(im) > 0).astype(np.uint8)
 
 
-def run_demo(engine: Engine, image_path: Path | None = None, quality: float = 75.0,
-             sigma: float = 25.0, seed: int = 0) -> list[dict]:
+@dataclass(frozen=True)
+class DemoStep:
+    """One row of the demo's table (None: does not apply to the step)."""
+
+    step: str
+    bytes: int | None
+    bpp: float | None
+    psnr: float
+    seconds: float | None
+
+
+def run_demo(engine: EngineProtocol, image_path: Path | None = None, quality: float = 75.0,
+             sigma: float = 25.0, seed: int = 0) -> list[DemoStep]:
     img = load_image(image_path or SAMPLE)
     px = img.pixels
     h, w = px.shape[:2]
-    rows = []
 
-    t = time.perf_counter()
-    res = engine.compress(px, quality)
-    t_enc = time.perf_counter() - t
-    t = time.perf_counter()
-    rec = engine.decompress(res.data)
-    t_dec = time.perf_counter() - t
-    rows.append({"step": f"compress (q={quality:g})", "bytes": len(res.data),
-                 "bpp": bits_per_pixel(len(res.data), w, h), "psnr": psnr(px, rec),
-                 "seconds": t_enc})
-    rows.append({"step": "decompress", "bytes": len(res.data),
-                 "bpp": bits_per_pixel(len(res.data), w, h), "psnr": psnr(px, rec),
-                 "seconds": t_dec})
+    trip = compress_and_measure(engine, px, quality)
+    assert trip is not None  # nothing cancels the demo
+    rows = [DemoStep(f"compress (q={quality:g})", trip.bytes, trip.bpp, trip.psnr,
+                     trip.encoded.seconds),
+            DemoStep("decompress", trip.bytes, trip.bpp, trip.psnr, trip.decode_seconds)]
 
     rng = np.random.default_rng(seed)
     noisy = np.clip(np.round(px.astype(np.float32) + rng.normal(0, sigma, px.shape)), 0, 255)
     noisy = noisy.astype(np.uint8)
     t = time.perf_counter()
     den, est = engine.denoise(noisy)
-    rows.append({"step": f"noisy input (sigma={sigma:g})", "bytes": None, "bpp": None,
-                 "psnr": psnr(px, noisy), "seconds": None})
-    rows.append({"step": f"denoise (estimated sigma={est:.1f})", "bytes": None, "bpp": None,
-                 "psnr": psnr(px, den), "seconds": time.perf_counter() - t})
+    rows.append(DemoStep(f"noisy input (sigma={sigma:g})", None, None, psnr(px, noisy), None))
+    rows.append(DemoStep(f"denoise (estimated sigma={est:.1f})", None, None, psnr(px, den),
+                         time.perf_counter() - t))
 
     mask = demo_mask(h, w)
     holed = px.copy()
     holed[mask > 0] = 0
     t = time.perf_counter()
     filled = engine.inpaint(px, mask)
-    rows.append({"step": f"holes left black ({mask.mean():.0%} of image)", "bytes": None,
-                 "bpp": None, "psnr": psnr(px, holed), "seconds": None})
-    rows.append({"step": "inpaint", "bytes": None, "bpp": None, "psnr": psnr(px, filled),
-                 "seconds": time.perf_counter() - t})
+    rows.append(DemoStep(f"holes left black ({mask.mean():.0%} of image)", None, None,
+                         psnr(px, holed), None))
+    rows.append(DemoStep("inpaint", None, None, psnr(px, filled), time.perf_counter() - t))
     return rows

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .compare_state import DEFAULT_SIDES, SIDES, SideChoice, other
-from .metrics import bits_per_pixel
+from .compare.sides import DEFAULT_SIDES, SIDES, SideChoice, other
+from .compare.metrics import bits_per_pixel
 
 __all__ = ["MODES", "SOURCE_KINDS", "Document", "Event", "ModeState", "Source"]
 

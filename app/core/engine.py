@@ -6,28 +6,25 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.spec import bitstream as bsf
 
-from . import restore
-from .codec import Analysis, Codec
-from .registry import Model, ModelError, ModelNotFoundError, Registry
-from .sessions import SessionPool
+from .restore import network as restore
+from .codec.image_codec import Analysis, Codec
+from .engine_protocol import CancelFn, CompressResult, Denoised, ProgressFn
+from .runtime.registry import Model, ModelError, ModelNotFoundError, Registry
+from .runtime.sessions import SessionPool
 
-
-@dataclass
-class CompressResult:
-    data: bytes
-    quality: float
-    seconds: float
-    model_id: str
+__all__ = ["CompressResult", "Denoised", "Engine"]
 
 
 class Engine:
+    """The models of one folder on one execution provider; implements
+    :class:`~app.core.engine_protocol.EngineProtocol`."""
+
     def __init__(self, models_dir: str | Path | None = None, provider: str | None = None,
                  threads: int | None = None):
         self.registry = Registry(models_dir)
@@ -100,13 +97,15 @@ class Engine:
         codec, bs = self.codec_for(data)
         return codec.decode(bs)
 
-    def denoise(self, pixels: np.ndarray, sigma: float | None = None, progress=None,
-                cancel=None, model_id: str | None = None,
-                passes: int | None = None, strength: float = 1.0) -> tuple[np.ndarray, float]:
-        return restore.denoise(self.sessions, self.model("denoise", model_id), pixels, sigma,
-                               progress, cancel, passes, strength=strength)
+    def denoise(self, pixels: np.ndarray, sigma: float | None = None,
+                progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+                model_id: str | None = None, passes: int | None = None,
+                strength: float = 1.0) -> Denoised:
+        return Denoised(*restore.denoise(self.sessions, self.model("denoise", model_id), pixels,
+                                         sigma, progress, cancel, passes, strength=strength))
 
-    def inpaint(self, pixels: np.ndarray, mask: np.ndarray, progress=None, cancel=None,
-                model_id: str | None = None, passes: int | None = None) -> np.ndarray:
+    def inpaint(self, pixels: np.ndarray, mask: np.ndarray, progress: ProgressFn | None = None,
+                cancel: CancelFn | None = None, model_id: str | None = None,
+                passes: int | None = None) -> np.ndarray:
         return restore.inpaint(self.sessions, self.model("inpaint", model_id), pixels, mask,
                                progress, cancel, passes)

@@ -9,6 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import QtMsgType, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from .display_check import no_display_line
+
 __all__ = ["APP_NAME", "DESKTOP_FILE_NAME", "create_application", "run_gui"]
 
 APP_NAME = "AE Studio"
@@ -28,8 +30,6 @@ def _new_application(argv: list[str]) -> QApplication:
 
     def on_message(mode, _context, message: str) -> None:
         if mode == QtMsgType.QtFatalMsg:
-            from app.main import no_display_line
-
             platform = os.environ.get("QT_QPA_PLATFORM") or "default"
             where = os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY") or "none"
             print(no_display_line(f"Qt could not start its {platform!r} platform plugin "
@@ -75,7 +75,7 @@ def run_gui(argv: list[str]) -> int:
         QMessageBox.critical(None, APP_NAME, f"AE Studio cannot start its engine:\n\n{exc}")
         return 1
 
-    from app.core.sessions import runtime_conflict
+    from app.core.runtime.sessions import runtime_conflict
 
     from .main_window import MainWindow
 

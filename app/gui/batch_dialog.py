@@ -4,7 +4,7 @@ task defaults to the main window's mode. Each task has its own options, the mode
 (:mod:`app.gui.batch_options`); failed files are listed one clean line each and the run ends
 with a summary (:mod:`app.gui.batch_text`).
 
-The work is :class:`app.core.batch.BatchRunner` (the runner of ``aestudio batch``) in a
+The work is :class:`app.core.batch.BatchRunner` (the local backend of ``aestudio batch``) in a
 :class:`QThread`; its progress callbacks arrive here as queued signals.
 """
 
@@ -38,8 +38,8 @@ from app.core.batch import (
     BatchProgress,
     BatchReport,
     BatchRunner,
-    default_jobs,
     default_threads,
+    default_workers,
     describe_error,
 )
 
@@ -153,10 +153,10 @@ class BatchDialog(QDialog):
         self.recursive_check = QCheckBox("Include subfolders (mirrored in the output)", self)
         self.skip_check = QCheckBox("Skip files whose output exists (continue a batch)", self)
         self.skip_check.setChecked(True)
-        self.jobs_spin = QSpinBox(self)
-        self.jobs_spin.setRange(1, max(1, default_threads(1)))
-        self.jobs_spin.setValue(default_jobs())
-        self.jobs_spin.setToolTip("Inference workers, each with its own model sessions")
+        self.workers_spin = QSpinBox(self)
+        self.workers_spin.setRange(1, max(1, default_threads(1)))
+        self.workers_spin.setValue(default_workers())
+        self.workers_spin.setToolTip("Inference workers, each with its own model sessions")
 
         form = QFormLayout()
         self.input_row = self._folder_row(self.input_edit, "Input folder")
@@ -165,7 +165,7 @@ class BatchDialog(QDialog):
         form.addRow("Output folder", self.output_row)
         form.addRow("Task", self.task_combo)
         form.addRow("", self.task_options)
-        form.addRow("Workers", self.jobs_spin)
+        form.addRow("Workers", self.workers_spin)
         form.addRow("", self.recursive_check)
         form.addRow("", self.skip_check)
 
@@ -264,7 +264,7 @@ class BatchDialog(QDialog):
         return BatchOptions(task=self.task, input_dir=self.input_edit.text().strip(),
                             output_dir=self.output_edit.text().strip(),
                             recursive=self.recursive_check.isChecked(),
-                            jobs=self.jobs_spin.value(),
+                            workers=self.workers_spin.value(),
                             skip_existing=self.skip_check.isChecked(),
                             models_dir=self.models_dir, provider=self.provider,
                             **self.task_options.values(self.task))
@@ -273,7 +273,7 @@ class BatchDialog(QDialog):
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         for w in (self.input_row, self.output_row, self.task_combo, self.task_options,
-                  self.recursive_check, self.skip_check, self.jobs_spin):
+                  self.recursive_check, self.skip_check, self.workers_spin):
             w.setEnabled(not running)
         if not running:
             self._on_task_changed()

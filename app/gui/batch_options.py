@@ -1,6 +1,6 @@
 """The batch dialog's options per task: one page of controls for each task, shown for the
 task chosen, with exactly the options ``aestudio batch`` accepts for it (see
-:class:`app.core.batch_plan.BatchOptions`):
+:class:`app.core.batch.BatchOptions`):
 
 * denoise: automatic or chosen noise level σ, a strength factor, passes, model;
 * inpaint: the masks folder, passes, model;
@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.batch_plan import MODEL_TASK
-from app.core.self_ensemble import DEFAULT_PASSES, PASSES
+from app.core.jobs import MODEL_TASK
+from app.core.restore.self_ensemble import DEFAULT_PASSES, PASSES
 
 __all__ = ["OUTPUT_NOTES", "TaskOptions", "installed_models"]
 
@@ -48,7 +48,7 @@ def installed_models(models_dir: str | None, task: str) -> tuple[list[str], str 
     if model_task is None:
         return [], None
     try:
-        from app.core.registry import Registry
+        from app.core.runtime.registry import Registry
 
         registry = Registry(models_dir)
         ids = [m.id for m in registry.list(model_task)]

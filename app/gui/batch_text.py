@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from app.core.batch_progress import BatchReport, FileResult
+from app.core.batch import BatchReport, FileResult
 
 __all__ = ["error_row", "report_summary"]
 

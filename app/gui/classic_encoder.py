@@ -1,6 +1,6 @@
 """Encodes the classic-codec sides of the comparison in Compress mode, off the UI thread.
 
-Each side that shows a classic codec (see :mod:`app.core.compare_state`) is encoded at its
+Each side that shows a classic codec (see :mod:`app.core.compare.sides`) is encoded at its
 own quality or at the other side's size, in this object's own thread pool, so it never
 replaces the controller's compress job and the two sides can run at once. One generation
 counter per side drops a result whose inputs changed while it was computed (a new image, a
@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import QObject, QThreadPool
 
-from app.core.compare_state import SIDES, SideChoice, encode_plan, other
-from app.core.metrics import ms_ssim, psnr
-from app.core.same_size import encode_at_quality, encode_at_size
+from app.core.compare.sides import SIDES, SideChoice, encode_plan, other
+from app.core.compare.metrics import ms_ssim, psnr
+from app.core.compare.same_size import encode_at_quality, encode_at_size
 
+from .screen_images import prepare
 from .worker import CANCELLED_MESSAGE, Worker
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ def encode_side(pixels: np.ndarray, fmt: str, plan: tuple[str, int],
         res = encode_at_quality(pixels, fmt, value)
     ref = pixels[:, :, :3] if pixels.ndim == 3 and pixels.shape[2] == 4 else pixels
     out = res.pixels.reshape(ref.shape)
+    prepare(out)  # its screen image, made here in the encoder's thread, not on the UI thread
     score = None
     if ref.shape[0] * ref.shape[1] <= MS_SSIM_MAX_PIXELS:
         try:

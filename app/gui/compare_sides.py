@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.atomic_write import atomic_write_bytes
-from app.core.compare_state import KIND_LABELS, SUFFIXES, SideChoice
-from app.core.imageio import encode_image_bytes
-from app.core.same_size import format_status
+from app.core.io.atomic_write import atomic_write_bytes
+from app.core.compare.sides import KIND_LABELS, SUFFIXES, SideChoice
+from app.core.io.image_save import encode_image_bytes
+from app.core.compare.same_size import format_status
 
 if TYPE_CHECKING:
     from app.core.document import Document

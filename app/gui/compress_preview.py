@@ -12,20 +12,20 @@ preview whose compress was replaced, finished or cancelled meanwhile.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QObject, QThreadPool, QTimer
 from PySide6.QtGui import QImage
 
-from .qimage import array_to_qimage
+from .screen_images import prepare, prepared
 from .worker import Worker
 
 if TYPE_CHECKING:
     from app.core.document import Document
+    from app.core.engine_protocol import EngineProtocol
 
 __all__ = ["PREVIEW_SIDE", "CompressPreview", "downscaled"]
 
@@ -56,7 +56,8 @@ def _upscaled(pixels: np.ndarray, w: int, h: int) -> np.ndarray:
 class CompressPreview(QObject):
     """Starts a preview for every compress the document reports as started."""
 
-    def __init__(self, document: Document, engine: Any, quality: Callable[[], float],
+    def __init__(self, document: Document, engine: EngineProtocol,
+                 quality: Callable[[], float],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
@@ -67,7 +68,6 @@ class CompressPreview(QObject):
         self._generation = 0
         self._jobs: dict[int, Worker] = {}
         self._retired: list[Worker] = []
-        self._images: dict[int, tuple[weakref.ref, QImage]] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
@@ -78,8 +78,7 @@ class CompressPreview(QObject):
 
     def image_for(self, pixels: np.ndarray) -> QImage | None:
         """The screen-ready QImage made in the worker for a preview array, if any."""
-        hit = self._images.get(id(pixels))
-        return hit[1] if hit is not None and hit[0]() is pixels else None
+        return prepared(pixels)
 
     def _on_mode(self, mode: str) -> None:
         if mode != "compress":
@@ -113,8 +112,8 @@ class CompressPreview(QObject):
             if cancel():
                 return None
             big = _upscaled(rec, w, h)
-            image = array_to_qimage(big).convertToFormat(QImage.Format.Format_RGB32)
-            return big, image, small.shape[1], small.shape[0], quality
+            prepare(big)
+            return big, small.shape[1], small.shape[0], quality
 
         worker = Worker(job, "preview")
         worker.signals.finished.connect(lambda r, g=gen: self._on_done(g, r))
@@ -129,8 +128,7 @@ class CompressPreview(QObject):
             self._retired.append(worker)
         if made is None or gen != self._generation:
             return
-        big, image, sw, sh, quality = made
-        self._images = {id(big): (weakref.ref(big), image)}
+        big, sw, sh, quality = made
         text = (f"Preview · quality {quality:.0f}, computed at {sw}×{sh} · the full result "
                 "is on its way…")
         if self.document.show_preview("compress", big, text):

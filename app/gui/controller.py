@@ -5,8 +5,8 @@ for, and its result is dropped if a newer request was made meanwhile (so draggin
 slider only ever shows the result for the latest position). Slider moves go through
 :meth:`Controller.request_compress`, which is debounced by a short single-shot timer.
 
-The engine is duck-typed: anything with the ``compress/decompress/denoise/inpaint`` methods
-of :class:`app.core.engine.Engine` works (tests use a scripted fake).
+The engine is anything that follows :class:`app.core.engine_protocol.EngineProtocol` (tests
+use a scripted fake). The engine's typed results become the signals' dict payloads here.
 """
 
 from __future__ import annotations
@@ -18,9 +18,13 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, SignalInstance
 
-from app.core.metrics import bits_per_pixel, ms_ssim, psnr
-from app.core.same_size import encode_at_size
+from app.core.compare.metrics import bits_per_pixel, psnr
+from app.core.compare.same_size import encode_at_size
+from app.core.engine_protocol import EngineProtocol
+from app.core.round_trip import compress_and_measure, ms_ssim_or_none
+from app.spec.bitstream import unpack
 
+from .screen_images import prepare
 from .worker import CANCELLED_MESSAGE, JobFn, Worker
 
 __all__ = ["DEBOUNCE_MS", "Controller"]
@@ -53,7 +57,8 @@ class Controller(QObject):
     busy = Signal(bool)
     progress = Signal(int, int)
 
-    def __init__(self, engine: Any, parent: QObject | None = None, max_threads: int = 2,
+    def __init__(self, engine: EngineProtocol, parent: QObject | None = None,
+                 max_threads: int = 2,
                  debounce_ms: int = DEBOUNCE_MS) -> None:
         super().__init__(parent)
         self.engine = engine
@@ -109,24 +114,21 @@ class Controller(QObject):
         """Compress now (at ``quality``, or the best quality that fits ``target_bytes``); also
         decode, to measure PSNR, MS-SSIM and the decode time. Returns the job's generation."""
         engine = self.engine
-        h, w = pixels.shape[:2]
 
         def job(progress, cancel) -> dict:
             t = time.perf_counter()
-            res = engine.compress(pixels, quality, target_bytes=target_bytes)
-            if cancel():
+            trip = compress_and_measure(engine, pixels, quality, target_bytes,
+                                        with_ms_ssim=True, progress=progress, cancel=cancel)
+            if trip is None:
                 return {}
-            progress(1, 2)
-            t_dec = time.perf_counter()
-            rec = engine.decompress(res.data)
-            decode_seconds = time.perf_counter() - t_dec
-            progress(2, 2)
-            return {"data": res.data, "bytes": len(res.data),
-                    "bpp": bits_per_pixel(len(res.data), w, h), "psnr": psnr(pixels, rec),
-                    "ms_ssim": _ms_ssim_or_none(pixels, rec), "seconds": res.seconds,
-                    "decode_seconds": decode_seconds, "total_seconds": time.perf_counter() - t,
-                    "quality": res.quality, "target_bytes": target_bytes,
-                    "model_id": res.model_id, "reconstruction": rec}
+            prepare(trip.reconstruction)  # its QImage: the UI thread only wraps it
+            res = trip.encoded
+            return {"data": res.data, "bytes": trip.bytes, "bpp": trip.bpp, "psnr": trip.psnr,
+                    "ms_ssim": trip.ms_ssim, "seconds": res.seconds,
+                    "decode_seconds": trip.decode_seconds,
+                    "total_seconds": time.perf_counter() - t, "quality": res.quality,
+                    "target_bytes": target_bytes, "model_id": res.model_id,
+                    "reconstruction": trip.reconstruction}
 
         return self._submit(job, self.compressed, "compress")
 
@@ -137,9 +139,10 @@ class Controller(QObject):
             res = encode_at_size(pixels, fmt, target_bytes, cancel=cancel)
             ref = pixels[:, :, :3] if pixels.ndim == 3 and pixels.shape[2] == 4 else pixels
             out = res.pixels.reshape(ref.shape)
+            prepare(out)
             return {"format": fmt, "quality": res.quality, "bytes": len(res.data),
                     "fits": res.fits, "pixels": out, "psnr": psnr(ref, out),
-                    "ms_ssim": _ms_ssim_or_none(ref, out), "seconds": res.seconds}
+                    "ms_ssim": ms_ssim_or_none(ref, out), "seconds": res.seconds}
 
         return self._submit(job, self.same_sized, "same-size")
 
@@ -150,12 +153,12 @@ class Controller(QObject):
         def job(progress, cancel) -> dict:
             t = time.perf_counter()
             pixels = engine.decompress(data)
+            prepare(pixels)
             h, w = pixels.shape[:2]
-            model_id = ""
-            try:
-                model_id = engine.codec_for(data)[0].model.id
-            except Exception:  # noqa: BLE001 - informational only
-                pass
+            try:  # the engine checked, while decoding, that this model is installed
+                model_id = unpack(data).model_id
+            except ValueError:  # a test's fake bytes
+                model_id = ""
             return {"data": data, "bytes": len(data), "bpp": bits_per_pixel(len(data), w, h),
                     "pixels": pixels, "name": name, "model_id": model_id,
                     "seconds": time.perf_counter() - t}
@@ -172,6 +175,7 @@ class Controller(QObject):
             t = time.perf_counter()
             out, used = engine.denoise(pixels, sigma, progress=progress, cancel=cancel,
                                        passes=passes)
+            prepare(out)
             return {"pixels": out, "sigma": float(used), "automatic": sigma is None,
                     "seconds": time.perf_counter() - t, "passes": passes}
 
@@ -184,6 +188,7 @@ class Controller(QObject):
         def job(progress, cancel) -> dict:
             t = time.perf_counter()
             out = engine.inpaint(pixels, mask, progress=progress, cancel=cancel, passes=passes)
+            prepare(out)
             return {"pixels": out, "seconds": time.perf_counter() - t, "passes": passes}
 
         return self._submit(job, self.inpainted, "inpaint")
@@ -270,11 +275,3 @@ class Controller(QObject):
         if busy != self._busy:
             self._busy = busy
             self.busy.emit(busy)
-
-
-def _ms_ssim_or_none(a: np.ndarray, b: np.ndarray) -> float | None:
-    """MS-SSIM, or None where the image is too small for its five scales."""
-    try:
-        return float(ms_ssim(a, b))
-    except ValueError:
-        return None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from app.core.compare_state import KIND_LABELS, side_caption
+from app.core.compare.sides import KIND_LABELS, side_caption
 from app.core.document import ModeState
 
 from .heatmap import DEFAULT_GAIN
@@ -243,7 +243,7 @@ class DocumentView(QObject):
 
     def side_view(self, side: str):
         """(pixels or None, caption) of one side in Compress mode: its kind, bytes, how much
-        smaller than the original file and PSNR (app/core/compare_state.py)."""
+        smaller than the original file and PSNR (app/core/compare/sides.py)."""
         doc = self.win.document
         choice = doc.sides[side]
         original = doc.source.file_bytes

@@ -1,7 +1,7 @@
 """What the window shows before any image is open: a drop zone with Open and Open sample.
 
-A plain launch used to load the bundled sample and start compressing it unasked; without the
-sample it showed a blank canvas with no hint of what to do. Drops land on the main window
+A plain launch starts no work unasked, and a window with nothing open still says what to do
+(open a file, drop one, or open the bundled sample). Drops land on the main window
 (this widget does not accept them itself), so dropping anywhere here opens the file.
 """
 

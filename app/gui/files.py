@@ -6,8 +6,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData
 
-from app.core.bounded_read import InputFileError, read_head
-from app.core.imageio import ImageIOError
+from app.core.errors import error_line
+from app.core.io.bounded_read import InputFileError, read_head
+from app.core.io.file_types import AEI_SUFFIX, IMAGE_SUFFIXES
+from app.core.io.imageio import ImageIOError
 from app.spec.bitstream import MAGIC
 
 __all__ = [
@@ -15,8 +17,6 @@ __all__ = [
     "dropped_path", "dropped_paths", "error_reason", "file_size", "is_aei",
 ]
 
-AEI_SUFFIX = ".aei"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
 AEI_FILTER = f"AE Studio files (*{AEI_SUFFIX})"
 OPEN_FILTER = (f"Images and AE Studio files ({' '.join('*' + s for s in IMAGE_SUFFIXES)} "
@@ -58,11 +58,6 @@ def file_size(path: Path) -> int | None:
 
 
 def error_reason(exc: BaseException, path: Path | None = None) -> str:
-    """The first line of ``exc``'s message, without a leading "<file name>: "."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    text = str(exc).strip()
-    text = text.splitlines()[0] if text else type(exc).__name__
-    if path is not None and text.startswith(f"{path.name}: "):
-        text = text[len(path.name) + 2:]
-    return text
+    """``exc`` in one line for a message that names the file itself ("Cannot open x.png: ..."):
+    without the file's name, whether the OS or the core put it in."""
+    return error_line(exc, filename="omit", name=path.name if path is not None else None)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from .heatmap import difference_heatmap
-from .qimage import array_to_qimage
+from .screen_images import prepare, prepared
 from .worker import Worker
 
 __all__ = ["HeatmapWorker"]
@@ -38,7 +38,7 @@ class HeatmapWorker(QObject):
         self.pool.setMaxThreadCount(1)
         self._generation = 0
         self._pending: tuple[weakref.ref, weakref.ref] | None = None
-        self._cached: tuple[weakref.ref, weakref.ref, np.ndarray, QImage | None] | None = None
+        self._cached: tuple[weakref.ref, weakref.ref, np.ndarray] | None = None
         self._jobs: dict[int, Worker] = {}
         self._retired: list[Worker] = []  # kept until their run() has returned
         self.computed = 0  # heatmaps computed (tests check the cache works)
@@ -54,7 +54,7 @@ class HeatmapWorker(QObject):
         """The cached heatmap as a QImage already in the screen's pixel format (made in the
         worker, so showing it costs the UI thread no conversion), or None."""
         c = self._cached
-        return c[3] if c is not None and c[2] is heat else None
+        return prepared(heat) if c is not None and c[2] is heat else None
 
     @property
     def is_busy(self) -> bool:
@@ -77,8 +77,8 @@ class HeatmapWorker(QObject):
             heat = difference_heatmap(original, result)
             if heat is None or cancel():
                 return None
-            # QImage (unlike QPixmap) may be made off the UI thread
-            return heat, array_to_qimage(heat).convertToFormat(QImage.Format.Format_RGB32)
+            prepare(heat)  # QImage (unlike QPixmap) may be made off the UI thread
+            return heat
 
         worker = Worker(job, "heatmap")
         worker.signals.finished.connect(lambda heat, g=gen: self._on_done(g, heat))
@@ -98,7 +98,7 @@ class HeatmapWorker(QObject):
         self.clear()
         return self.pool.waitForDone(timeout_ms)
 
-    def _on_done(self, gen: int, made: tuple[np.ndarray, QImage] | None) -> None:
+    def _on_done(self, gen: int, heat: np.ndarray | None) -> None:
         self._retired = [w for w in self._retired if not w.done.is_set()]
         worker = self._jobs.pop(gen, None)
         if worker is not None:
@@ -107,8 +107,8 @@ class HeatmapWorker(QObject):
             return
         original, result = self._pending[0](), self._pending[1]()
         self._pending = None
-        if made is None or original is None or result is None:
+        if heat is None or original is None or result is None:
             return
         self.computed += 1
-        self._cached = (weakref.ref(original), weakref.ref(result), made[0], made[1])
+        self._cached = (weakref.ref(original), weakref.ref(result), heat)
         self.ready.emit()

@@ -1,15 +1,18 @@
 """Inpainting masks as numpy arrays: brush strokes and a coloured overlay for display.
 
 A mask is an ``HxW`` uint8 array, nonzero where the image has a hole to fill (the
-convention of :meth:`app.core.engine.Engine.inpaint`).
+convention of :meth:`app.core.engine.Engine.inpaint`). A loaded mask image becomes one by the
+core's rule, :func:`app.core.restore.hole_mask.hole_mask`, the same as for
+``aestudio inpaint --mask``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+
 __all__ = [
-    "OVERLAY_RGBA", "MaskHistory", "empty_mask", "mask_from_pixels", "mask_overlay",
+    "OVERLAY_RGBA", "MaskHistory", "empty_mask", "mask_overlay",
     "paint_stroke",
 ]
 
@@ -40,17 +43,6 @@ def paint_stroke(mask: np.ndarray, x0: float, y0: float, x1: float, y1: float,
     dist2 = (px - (x0 + t * dx)) ** 2 + (py - (y0 + t * dy)) ** 2
     region = mask[lo_y:hi_y, lo_x:hi_x]
     region[dist2 <= r * r] = value
-
-
-def mask_from_pixels(pixels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """A mask from a loaded mask image: bright pixels (any colour channel > 127) are holes."""
-    arr = np.asarray(pixels)
-    if arr.ndim == 3:
-        arr = arr[..., :3].max(axis=2)
-    if arr.shape != tuple(shape[:2]):
-        raise ValueError(f"the mask is {arr.shape[1]}x{arr.shape[0]} but the image is "
-                         f"{shape[1]}x{shape[0]}")
-    return (arr > 127).astype(np.uint8)
 
 
 def mask_overlay(mask: np.ndarray) -> np.ndarray:

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.compare_state import KIND_LABELS, SideChoice, times_smaller
+from app.core.compare.sides import KIND_LABELS, SideChoice, times_smaller
 
 from .compare_sides import SideControls, kind_combo
-from app.core.self_ensemble import DEFAULT_PASSES, PASSES
+from app.core.restore.self_ensemble import DEFAULT_PASSES, PASSES
 from app.core.units import parse_size
 
 __all__ = [
@@ -36,12 +36,12 @@ __all__ = [
 
 DEFAULT_QUALITY = 75
 MAX_SIGMA = 50
-# what the left side of the comparison shows in Compress mode (app/core/compare_state.py)
+# what the left side of the comparison shows in Compress mode (app/core/compare/sides.py)
 COMPARE_CHOICES = dict(KIND_LABELS)
 
 
 def _passes_combo(task: str, parent: QWidget) -> QComboBox:
-    """Network passes per tile (app/core/self_ensemble.py), the task's default selected."""
+    """Network passes per tile (app/core/restore/self_ensemble.py), the task's default selected."""
     combo = QComboBox(parent)
     for n in PASSES:
         combo.addItem({1: "1 pass (fastest)", PASSES[-1]: f"{n} passes (best)"}.get(

@@ -1,7 +1,7 @@
 """The one numpy <-> QImage conversion of the GUI.
 
 Pixels are ``HxW`` or ``HxWxC`` uint8 arrays with C in (1, 3, 4): grey, RGB or RGBA, as
-returned by :func:`app.core.imageio.load_image`. Both directions copy, so the QImage owns its
+returned by :func:`app.core.io.imageio.load_image`. Both directions copy, so the QImage owns its
 memory and the array returned never aliases Qt's buffer.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QImage, QPixmap
 
-from app.core.imageio import check_pixels
+from app.core.io.pixels import check_pixels
 
 __all__ = ["array_to_pixmap", "array_to_qimage", "qimage_to_array"]
 

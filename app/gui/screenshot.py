@@ -48,7 +48,9 @@ def _save(app, window, out: Path) -> None:
 
 
 def _noisy_copy(image: Path, folder: Path) -> Path:
-    from app.core.imageio import load_image, save_image, to_rgb
+    from app.core.io.image_save import save_image
+    from app.core.io.imageio import load_image
+    from app.core.io.pixels import to_rgb
 
     rgb, _ = to_rgb(load_image(image).pixels)
     rng = np.random.default_rng(0)

@@ -13,10 +13,12 @@ import numpy as np
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from app.core.atomic_write import atomic_write_bytes
+from app.core.io.atomic_write import atomic_write_bytes
 from app.core.document import Source
-from app.core.imageio import load_image, save_image
+from app.core.io.image_save import save_image
+from app.core.io.imageio import load_image
 from app.core.jobs import read_aei
+from app.core.restore.hole_mask import hole_mask
 
 from .batch_dialog import BatchDialog, dropped_folder, engine_settings
 from .files import (
@@ -31,7 +33,6 @@ from .files import (
     file_size,
     is_aei,
 )
-from .mask import mask_from_pixels
 from .qimage import qimage_to_array
 
 __all__ = ["PASTED_NAME", "FileMixin"]
@@ -88,7 +89,7 @@ class FileMixin:
             return False
         p = Path(path)
         try:
-            mask = mask_from_pixels(load_image(p).pixels, self.current_pixels.shape)
+            mask = hole_mask(load_image(p).pixels, self.current_pixels.shape)
         except FILE_ERRORS as exc:
             self.show_error(f"Cannot use {p.name} as a mask: {error_reason(exc, p)}")
             return False

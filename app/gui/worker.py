@@ -15,7 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from app.core.tiling import Cancelled
+from app.core.errors import OUT_OF_MEMORY, error_line
+from app.core.runtime.tiling import Cancelled
 
 __all__ = ["CANCELLED_MESSAGE", "JobFn", "Worker", "WorkerSignals", "describe_error"]
 
@@ -42,17 +43,8 @@ def describe_error(exc: BaseException) -> str:
     """A one-line, user-facing message for ``exc``."""
     if isinstance(exc, Cancelled):
         return CANCELLED_MESSAGE
-    if isinstance(exc, MemoryError):
-        return "Out of memory."
-    text = str(exc).strip()
-    if isinstance(exc, OSError) and exc.strerror:
-        text = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
-    if not text:
-        return type(exc).__name__
-    expected = isinstance(exc, (ValueError, OSError, LookupError))
-    if expected or type(exc).__module__.startswith("app."):
-        return text.splitlines()[0]
-    return f"{type(exc).__name__}: {text.splitlines()[0]}"
+    line = error_line(exc, filename="before", tag_unexpected=True)
+    return "Out of memory." if line == OUT_OF_MEMORY else line
 
 
 class Worker(QRunnable):

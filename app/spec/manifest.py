@@ -1,7 +1,7 @@
 """Model manifest: what a model directory under ``models/`` contains and promises.
 
 Each model lives in ``models/<id>/`` with a ``manifest.json`` written by ``training.export``
-and read by ``app.core.registry``.  The manifest lists every file the model needs with its
+and read by ``app.core.runtime.registry``.  The manifest lists every file the model needs with its
 sha256, the graph input/output names, the value range and the geometry (downsampling factor,
 tile size and overlap).  Task-specific settings live in ``params``.
 """
@@ -268,7 +268,7 @@ def _from_checked(cls: type[Manifest], d: Any) -> Manifest:
         raise ManifestError(f"field 'id' must be 1..255 bytes of printable text, got "
                             f"{_show(model_id)}")
     files = _files(d)
-    tile_size = _int(d, "tile_size", 512, 0, 1 << 16)  # 0: the model is not run in tiles
+    tile_size = _int(d, "tile_size", 512, 0, 1 << 16)  # 0: none recorded (codecs: the default)
     return cls(
         id=model_id, task=task, title=_get(d, "title", str, model_id), files=files,
         graphs=_graphs(d), value_range=_value_range(d),

@@ -5,7 +5,7 @@ sha256 of its ``manifest.json`` (which itself lists the sha256 of every model fi
 16-digit model hash that ``.aei`` files carry, and whether the model goes into the wheel.
 ``defaults`` names each task's default model.
 
-Two readers: ``app.core.registry`` picks each task's default from it, and ``setup.py`` copies the
+Two readers: ``app.core.runtime.registry`` picks each task's default from it, and ``setup.py`` copies the
 models marked ``wheel`` into the package at build time.  Edit it with the helper, which computes
 the hashes::
 

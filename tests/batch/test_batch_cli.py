@@ -11,13 +11,14 @@ import pytest
 from PIL import Image
 
 from app.core.batch import (
-    EXIT_FAILED,
+    BatchError,
     BatchOptions,
     BatchProgress,
     BatchRunner,
     TextProgress,
     run_batch,
 )
+from app.core.batch.progress import EXIT_FAILED
 from app.main import main
 from tests.batch.helpers import temp_files, tree, write_mask, write_photo
 
@@ -177,9 +178,12 @@ def test_usage_errors(capsys, tiny_models, photos, tmp_path):
     code, _, err = batch(capsys, src, tmp_path / "o", "--task", "inpaint", "--models",
                          tiny_models)
     assert code == 2 and "--masks" in err  # usage errors: status 2, as argparse's
-    code, _, err = batch(capsys, src, tmp_path / "o", "--task", "denoise", "--jobs", "0",
+    code, _, err = batch(capsys, src, tmp_path / "o", "--task", "denoise", "--workers", "0",
                          "--models", tiny_models)
-    assert code == 2 and "--jobs" in err
+    assert code == 2 and "--workers must be at least 1" in err
+    code, _, err = batch(capsys, src, tmp_path / "o", "--task", "denoise", "--ray-address",
+                         "auto", "--models", tiny_models)
+    assert code == 2 and "--ray-address needs --backend ray" in err
     code, _, err = batch(capsys, src, tmp_path / "o", "--task", "denoise", "--models",
                          tmp_path / "no-models")
     assert code == 1 and "denoise" in err and "Traceback" not in err
@@ -247,8 +251,39 @@ def test_help_documents_the_exit_codes(capsys):
     with pytest.raises(SystemExit):
         main(["batch", "--help"])
     text = capsys.readouterr().out
-    for word in ("--skip-existing", "--masks", "--engine", "--ray-address", "3 some files"):
+    for word in ("--skip-existing", "--masks", "--backend", "-j N, --workers N", "--ray-address",
+                 "3 some files"):
         assert word in text
+    for old in ("--engine", "--jobs"):  # the old names still work, but are not offered
+        assert old not in text
+
+
+@pytest.mark.parametrize("names", [("--backend", "--workers"), ("--backend", "-j"),
+                                   ("--engine", "--jobs")])
+def test_backend_and_workers_under_new_and_old_names(capsys, tiny_models, photos, tmp_path,
+                                                     names):
+    """``--engine`` / ``--jobs`` are the deprecated names of ``--backend`` / ``--workers``;
+    the report keeps its keys: ``"engine"`` (the backend) and ``"jobs"`` (the workers)."""
+    backend, workers = names
+    src = photos(["a.png", "b.png"])
+    code, _, err = batch(capsys, src, tmp_path / "out", "--task", "denoise", "--models",
+                         tiny_models, backend, "local", workers, "1", "--report",
+                         tmp_path / "r.json")
+    assert code == 0, err
+    report = load_report(tmp_path / "r.json")
+    assert report["engine"] == "local" and report["jobs"] == 1
+    assert report["totals"]["ok"] == 2
+    deprecated = [line for line in err.splitlines() if "is deprecated" in line]
+    if backend == "--engine":
+        assert deprecated == ["aestudio: warning: --engine is deprecated; use --backend",
+                              "aestudio: warning: --jobs is deprecated; use --workers"]
+    else:
+        assert deprecated == []
+
+
+def test_an_unknown_backend_is_refused(tmp_path):
+    with pytest.raises(BatchError, match="unknown batch backend 'spark'"):
+        run_batch(BatchOptions("denoise", str(tmp_path), str(tmp_path / "o")), "spark")
 
 
 # ---------------------------------------------------------------- the runner itself
@@ -281,7 +316,7 @@ def test_one_engine_per_worker_reused_over_the_folder(tiny_models, photos, tmp_p
         return CountingEngine(Engine(tiny_models, provider="cpu", threads=threads), threads)
 
     events: list[BatchProgress] = []
-    opts = BatchOptions("denoise", str(src), str(tmp_path / "out"), jobs=2, threads=1)
+    opts = BatchOptions("denoise", str(src), str(tmp_path / "out"), workers=2, threads=1)
     report = BatchRunner(opts, engine_factory=factory, on_progress=events.append).run()
     assert report.totals["ok"] == 8
     assert len(CountingEngine.made) == 2 and all(e.threads == 1 for e in CountingEngine.made)

@@ -31,7 +31,7 @@ def test_kill_then_resume_with_skip_existing(capsys, tiny_models, photos, tmp_pa
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.Popen(
         [sys.executable, "-c", SLOW_CLI, "batch", str(src), str(out), "--task", "denoise",
-         "--recursive", "--models", str(tiny_models), "--jobs", "2"],
+         "--recursive", "--models", str(tiny_models), "--workers", "2"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from app.core import atomic_write, batch_paths
-from app.core.batch import BatchOptions, BatchRunner, plan_local, remove_stale_temps
-from app.core.batch_progress import EXIT_REPORT, BatchReport
+from app.core.io import atomic_write
+
+from app.core.batch import paths as batch_paths
+from app.core.batch.local import BatchRunner
+from app.core.batch.plan import BatchOptions, plan_local, remove_stale_temps
+from app.core.batch.progress import EXIT_REPORT, BatchReport
 from app.main import main
 from tests.batch.helpers import temp_files, tree, write_mask, write_photo
 
@@ -196,7 +199,7 @@ def test_folder_swapped_for_a_symlink_mid_run_is_refused(tiny_models, tmp_path):
     write_photo(src / "sub" / "b.png", seed=2)
     out = tmp_path / "out"
     before = tree(src)
-    opts = BatchOptions("denoise", str(src), str(out), recursive=True, jobs=1, threads=1)
+    opts = BatchOptions("denoise", str(src), str(out), recursive=True, workers=1, threads=1)
     report = BatchRunner(opts, engine_factory=lambda t: SwappingEngine(
         Engine(tiny_models, provider="cpu", threads=t), out, src)).run()
     assert tree(src) == before                       # nothing landed in in/ (no in/a.png)

@@ -18,8 +18,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.batch import BatchError, BatchOptions, BatchRunner, check_folders, plan_local
-from app.core.batch_paths import OutputGuard
+from app.core.batch.local import BatchRunner
+from app.core.batch.paths import OutputGuard
+from app.core.batch.plan import BatchError, BatchOptions, check_folders, plan_local
 from tests.batch.helpers import write_mask, write_photo
 
 FOLDERS = ["a", "a/b", "a/b/a", "a/b/c", "d", "d/a", "d/e"]   # repeated names on purpose
@@ -93,7 +94,7 @@ def options(base: Path, layout: dict) -> BatchOptions:
     masks = str(base / layout["masks"]) if layout["masks"] is not None else None
     return BatchOptions("inpaint" if masks else "denoise", str(base / layout["input"]),
                         str(base / layout["output"]), recursive=True, masks=masks,
-                        force=True, jobs=1, threads=1)
+                        force=True, workers=1, threads=1)
 
 
 def planned_or_refused(opts: BatchOptions):

@@ -1,4 +1,4 @@
-"""``--engine ray`` on a local Ray instance: same outputs and report as the local engine, on
+"""``--backend ray`` on a local Ray instance: same outputs and report as the local backend, on
 paths and on pyarrow URLs (``file://``)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from app.core.batch import BatchOptions
+from app.core.batch.plan import BatchOptions
 from app.main import main
 from tests.batch.helpers import temp_files, tree, write_mask
 
@@ -25,13 +25,13 @@ def local_ray():
     ray.shutdown()
 
 
-def test_ray_engine_on_local_paths(capsys, local_ray, tiny_models, photos, tmp_path):
+def test_ray_backend_on_local_paths(capsys, local_ray, tiny_models, photos, tmp_path):
     src = photos(["a.png", "b.jpg", "sub/c.png"])
     (src / "sub" / "broken.png").write_bytes(b"nope")
     before = tree(src)
     out, report = tmp_path / "out", tmp_path / "report.json"
     code = main(["batch", str(src), str(out), "--task", "denoise", "--recursive",
-                 "--models", str(tiny_models), "--engine", "ray", "--report", str(report)])
+                 "--models", str(tiny_models), "--backend", "ray", "--report", str(report)])
     _, err = capsys.readouterr()
     assert code == 3
     rep = json.loads(report.read_text())
@@ -45,13 +45,13 @@ def test_ray_engine_on_local_paths(capsys, local_ray, tiny_models, photos, tmp_p
 
     # a rerun skips everything that exists
     code = main(["batch", str(src), str(out), "--task", "denoise", "--recursive", "--models",
-                 str(tiny_models), "--engine", "ray", "--skip-existing", "--json"])
+                 str(tiny_models), "--backend", "ray", "--skip-existing", "--json"])
     rep = json.loads(capsys.readouterr().out)
     assert rep["totals"]["skipped"] == 3 and rep["totals"]["failed"] == 1
 
 
-def test_ray_engine_on_pyarrow_urls(local_ray, tiny_models, photos, tmp_path):
-    from app.core.batch_ray import run_ray
+def test_ray_backend_on_pyarrow_urls(local_ray, tiny_models, photos, tmp_path):
+    from app.core.batch.ray_backend import run_ray
 
     src = photos(["x.png", "deep/y.png"])
     masks = tmp_path / "masks"
@@ -71,7 +71,7 @@ def test_ray_engine_on_pyarrow_urls(local_ray, tiny_models, photos, tmp_path):
 
 
 def test_output_url_inside_input_url_is_refused(tiny_models, photos):
-    from app.core.batch import BatchError, check_folders
+    from app.core.batch.plan import BatchError, check_folders
 
     src = photos(["x.png"])
     with pytest.raises(BatchError, match="inside the input folder"):

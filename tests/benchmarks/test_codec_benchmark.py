@@ -53,7 +53,7 @@ def test_plain_autoencoder_is_one_marker_with_real_bytes_and_no_bd_rate(tmp_path
     pytest.importorskip("torch")
     from safetensors.torch import save_file
 
-    from app.core.registry import Registry
+    from app.core.runtime.registry import Registry
     from benchmarks.plain_ae import HEADER, PlainAE
     from training.archs import build
     from training.config import TrainConfig

@@ -129,3 +129,20 @@ def test_console_entry_reports_errors_without_traceback(tmp_path):
                           cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr.startswith("aestudio: error:") and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("exc, line", [
+    (ValueError("first line\nsecond line"), "first line"),
+    (OSError(28, "No space left on device", "/out/p.aei"),
+     "[Errno 28] No space left on device: '/out/p.aei'"),
+    (MemoryError(), "out of memory"),
+])
+def test_an_error_is_the_core_one_line(capsys, monkeypatch, exc, line):
+    from app.cli import main as cli
+
+    def fail(args):
+        raise exc
+
+    monkeypatch.setitem(cli.COMMANDS, "models", fail)
+    code, _, err = run_cli(capsys, "models")
+    assert code == 1 and err == f"aestudio: error: {line}\n"

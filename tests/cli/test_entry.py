@@ -94,7 +94,7 @@ def test_no_command_prints_help_and_exits_2(capsys):
     ["comprss", "x.png"], ["compress"], ["compress", "x.png", "-q", "300"],
     ["compress", "x.png", "--bogus"], ["batch", "a", "b", "--task", "compress",
                                        "--ray-address", "auto"],
-    ["batch", "a", "b", "--task", "denoise", "--jobs", "0"], ["batch", "a", "b", "--task",
+    ["batch", "a", "b", "--task", "denoise", "--workers", "0"], ["batch", "a", "b", "--task",
                                                                "inpaint"],
     ["photo.png", "--bogus"],
 ])

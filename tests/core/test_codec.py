@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from app.core.registry import ModelIntegrityError, ModelNotFoundError, Registry
+from app.core.runtime.registry import ModelIntegrityError, ModelNotFoundError, Registry
 from app.spec import bitstream as bsf
 from tests.conftest import smooth_image
 
@@ -104,18 +104,18 @@ def test_denoise_and_inpaint_keep_size_and_known_pixels(tiny_engine):
 def test_fixed_point_codec_decodes_with_exactly_the_encoders_indexes(tiny_engine):
     codec = tiny_engine.codec()
     assert codec.model.manifest.params["hyper"] == "fixed-point-v1"
-    assert codec.hyper_fixed is not None and "hyper_synthesis" not in codec.model.manifest.graphs
+    assert "hyper_synthesis" not in codec.model.manifest.graphs
     img = smooth_image(96, 160, seed=13)
     a = codec.analyse(img)
     gain, _ = codec.tables.gain_vectors(70)
     (z,) = codec.sessions.run(codec.model, "hyper_analysis", y=a.y * gain[None, :, None, None])
     z_sym = np.round(z - codec.tables.z_medians[None, :, None, None])
-    means, index = codec._hyper(z_sym)                     # what the encoder used
+    means, index = codec.hyper_fixed(z_sym)                # what the encoder used
     bs = bsf.unpack(codec.encode_analysis(a, 70))
-    from app.core import entropy
+    from app.core.codec import entropy
     z_idx = np.broadcast_to(np.arange(z.shape[1])[None, :, None, None], z.shape)
     decoded = entropy.decode(bs.chunks["ZSTR"], bs.chunks["ZESC"], z_idx, codec.tables.z)
-    means_d, index_d = codec._hyper(decoded)               # what the decoder derives
+    means_d, index_d = codec.hyper_fixed(decoded)          # what the decoder derives
     assert means_d.tobytes() == means.tobytes() and index_d.tobytes() == index.tobytes()
     assert means.dtype == np.float32 and means.shape == (1, 12, 8, 12)   # padded to 128x192
 
@@ -124,7 +124,7 @@ def test_manifest_naming_fixed_point_without_its_tables_is_refused(tiny_models, 
     import shutil
 
     from app.core.engine import Engine
-    from app.core.registry import ModelIntegrityError
+    from app.core.runtime.registry import ModelIntegrityError
     from app.spec.manifest import FileEntry, Manifest, sha256_file
 
     d = tmp_path / "models" / "tiny-codec"
@@ -137,6 +137,30 @@ def test_manifest_naming_fixed_point_without_its_tables_is_refused(tiny_models, 
     m.save(d)
     with pytest.raises(ModelIntegrityError, match="hs0_w"):
         Engine(models_dir=tmp_path / "models", provider="cpu").codec()
+
+
+@pytest.mark.parametrize("hyper", [None, "float-graph"])
+def test_codec_without_the_fixed_point_hyper_synthesis_is_refused_in_one_line(
+        tiny_models, tmp_path, hyper):
+    """Only the integer hyper-synthesis gives the decoder the encoder's exact scale indexes."""
+    import shutil
+
+    from app.core.engine import Engine
+    from app.core.runtime.registry import ModelError
+    from app.spec.manifest import Manifest
+
+    d = tmp_path / "models" / "tiny-codec"
+    shutil.copytree(tiny_models / "tiny-codec", d)
+    m = Manifest.load(d)
+    del m.params["hyper"]
+    if hyper is not None:
+        m.params["hyper"] = hyper
+    m.save(d)
+    with pytest.raises(ModelError) as caught:
+        Engine(models_dir=tmp_path / "models", provider="cpu").codec()
+    message = str(caught.value)
+    assert "'tiny-codec'" in message and "fixed-point-v1" in message and "\n" not in message
+    assert (hyper or "names none") in message
 
 
 def test_the_default_model_is_the_highest_version_not_the_last_string(tiny_models, tmp_path):

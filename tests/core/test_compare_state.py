@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.core.compare_state import (
+from app.core.compare.sides import (
     SideChoice,
     encode_plan,
     percent_smaller,

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from app.core import entropy
+from app.core.codec import entropy
 from app.spec.bitstream import CorruptFileError
 
 

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core import extra_formats, same_size
+from app.core.compare import extra_formats
+
+from app.core.compare import same_size
 
 
 def _photo(h: int = 96, w: int = 128) -> np.ndarray:

@@ -1,11 +1,11 @@
-"""Hole filling (app/core/hole_fill.py): the first guess of prefill inpainters, for every
+"""Hole filling (app/core/restore/hole_fill.py): the first guess of prefill inpainters, for every
 fill a manifest can name."""
 
 import numpy as np
 import pytest
 
-from app.core import hole_fill
-from app.core.hole_fill import prefill
+from app.core.restore import hole_fill
+from app.core.restore.hole_fill import prefill
 from app.spec.manifest import HOLE_FILLS
 
 

@@ -1,4 +1,4 @@
-"""Tests for app.core.imageio: loading (modes, EXIF, corrupt files, limits) and atomic saving."""
+"""Tests for app.core.io image files: loading (modes, EXIF, corrupt files, limits), atomic saving."""
 
 from __future__ import annotations
 
@@ -12,20 +12,18 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageFile, features
 
-from app.core import atomic_write, imageio
-from app.core.imageio import (
+from app.core.io import atomic_write, imageio
+from app.core.io.atomic_write import atomic_write_bytes
+from app.core.io.image_save import encode_image_bytes, save_image
+from app.core.io.imageio import (
     DEFAULT_MAX_PIXELS,
     ImageIOError,
     LoadedImage,
     PixelLimitError,
-    atomic_write_bytes,
-    encode_image_bytes,
-    from_rgb,
     load_image,
     load_image_bytes,
-    save_image,
-    to_rgb,
 )
+from app.core.io.pixels import from_rgb, to_rgb
 
 ORIENTATION = 0x0112
 

@@ -50,7 +50,7 @@ CHILD = textwrap.dedent("""
 @pytest.mark.parametrize("task", ["denoise", "inpaint", "inpaint-fill", "inpaint-harmonic"])
 def test_48_megapixels_stay_under_1_5_gb(request, task):
     """``inpaint-fill`` / ``inpaint-harmonic``: inpainters that first fill the holes by
-    push-pull / the harmonic fill on the whole image (app/core/hole_fill.py) before the tiles
+    push-pull / the harmonic fill on the whole image (app/core/restore/hole_fill.py) before the tiles
     run; the mask of those two runs covers a quarter of the image."""
     fixture = {"inpaint-fill": "tiny_fill_models", "inpaint-harmonic": "tiny_harmonic_models"}
     models = request.getfixturevalue(fixture.get(task, "tiny_models"))

@@ -1,13 +1,15 @@
-"""Tests for app.core.metrics."""
+"""Tests for app.core.compare.metrics."""
 
 from __future__ import annotations
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
 
-from app.core.metrics import MS_SSIM_WEIGHTS, bits_per_pixel, ms_ssim, ms_ssim_scales, psnr, ssim
+from app.core.compare import metrics
+from app.core.compare.metrics import MS_SSIM_WEIGHTS, bits_per_pixel, ms_ssim, ms_ssim_scales, psnr, ssim
 
 
 def _image(h: int = 96, w: int = 128, channels: int = 3, seed: int = 0) -> np.ndarray:
@@ -131,3 +133,53 @@ def test_ssim_matches_brute_force_reference() -> None:
             vals.append((2 * ma * mb + c1) * (2 * cov + c2)
                         / ((ma ** 2 + mb ** 2 + c1) * (va + vb + c2)))
     assert ssim(a, b) == pytest.approx(float(np.mean(vals)), rel=1e-9)
+
+
+# Values of the whole-image float64 implementation these metrics replaced (computed in one
+# block before they worked in bands of rows): the bands must not change the numbers.
+_BEFORE_BANDS = {"psnr": 26.55003805293031, "ssim": 0.4827768754826818,
+                 "ms_ssim": 0.9146063142508655}
+
+
+@pytest.mark.parametrize("name", sorted(_BEFORE_BANDS))
+def test_metrics_equal_the_whole_image_values(name: str) -> None:
+    a = _image(181, 237)
+    b = _noisy(a, 12)
+    fn = {"psnr": psnr, "ssim": ssim, "ms_ssim": ms_ssim}[name]
+    assert fn(a, b) == pytest.approx(_BEFORE_BANDS[name], abs=1e-12)
+    as_float = fn(a / 255.0, b / 255.0, data_range=1.0)
+    assert as_float == pytest.approx(_BEFORE_BANDS[name], abs=1e-12)
+
+
+@pytest.mark.parametrize("band", [1, 7, 500, 5000])
+@pytest.mark.parametrize("shape", [(181, 237, 3), (64, 45), (40, 33, 4)])
+def test_band_size_does_not_change_the_result(monkeypatch, band: int,
+                                              shape: tuple[int, ...]) -> None:
+    a = _image(shape[0], shape[1], channels=shape[2] if len(shape) == 3 else 1)
+    a = a.reshape(shape)
+    b = _noisy(a, 9)
+    whole = {fn: fn(a, b) for fn in (psnr, ssim, ms_ssim)}
+    f32 = (a / 255.0).astype(np.float32), (b / 255.0).astype(np.float32)
+    whole_f32 = {fn: fn(*f32, data_range=1.0) for fn in (psnr, ssim, ms_ssim)}
+    monkeypatch.setattr(metrics, "_BAND_ELEMENTS", band)
+    for fn in (psnr, ssim, ms_ssim):
+        assert fn(a, b) == pytest.approx(whole[fn], abs=1e-12), fn.__name__
+        assert fn(*f32, data_range=1.0) == pytest.approx(whole_f32[fn], abs=1e-12), fn.__name__
+
+
+@pytest.mark.parametrize("fn", [psnr, ssim, ms_ssim])
+def test_metrics_never_hold_a_whole_image_float_copy(monkeypatch, fn) -> None:
+    """A 12 MP photo once took 3 GB here: float64 copies of both images and of every
+    filtered map. Now the working set is one band of rows (small bands here, so that a
+    modest image shows it) plus the 8-bit images' float32 downscaled copies."""
+    monkeypatch.setattr(metrics, "_BAND_ELEMENTS", 1 << 14)
+    a = _image(400, 600)
+    b = _noisy(a, 6)
+    one_float_copy = a.size * 8
+    tracemalloc.start()
+    try:
+        fn(a, b)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < one_float_copy, f"{fn.__name__} peaked at {peak / one_float_copy:.2f} copies"

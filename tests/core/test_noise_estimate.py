@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.core.noise_level import estimate_sigma, raw_sigma_estimate
+from app.core.restore.noise_level import estimate_sigma, raw_sigma_estimate
 from tests.conftest import smooth_image
 
 

@@ -1,4 +1,4 @@
-"""Object removal: the exemplar fill of large holes (app/core/object_fill.py, patchmatch.py)
+"""Object removal: the exemplar fill of large holes (app/core/restore/object_fill.py, patchmatch.py)
 and the object masks of benchmarks/objects.py."""
 
 from __future__ import annotations
@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.core import object_fill
-from app.core.hole_fill import fill_holes
-from app.core.morphology import blur, dilate
-from app.core.object_fill import fill_large_holes, large_holes
-from app.core.patchmatch import PatchImage, nearest_field
-from app.core.seam import broad_blur, match_edges
+from app.core.restore import object_fill
+from app.core.restore.hole_fill import fill_holes
+from app.core.restore.morphology import blur, dilate
+from app.core.restore.object_fill import fill_large_holes, large_holes
+from app.core.restore.patchmatch import PatchImage, nearest_field
+from app.core.restore.seam import broad_blur, match_edges
 from benchmarks.objects import object_mask, object_masks
 
 
@@ -141,15 +141,17 @@ def test_inpaint_fills_objects_by_exemplar_and_runs_the_network_only_for_strokes
         tiny_engine):
     import dataclasses
 
-    from app.core import restore
+    from app.core.restore import network as restore
 
     class Counting:
+        tile_workers = 1
+
         def __init__(self, sessions):
             self.sessions, self.tiles = sessions, 0
 
-        def run(self, model, graph, **inputs):
+        def run_tile(self, model, graph, **inputs):
             self.tiles += 1
-            return self.sessions.run(model, graph, **inputs)
+            return self.sessions.run_tile(model, graph, **inputs)
 
     model = tiny_engine.model("inpaint")
     model = dataclasses.replace(model, manifest=dataclasses.replace(

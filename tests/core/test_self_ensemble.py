@@ -1,4 +1,4 @@
-"""Self-ensemble (app/core/self_ensemble.py) and its use by restoration: every copy is turned
+"""Self-ensemble (app/core/restore/self_ensemble.py) and its use by restoration: every copy is turned
 back before averaging, and inpainting runs the network only on tiles that hold holes."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from app.core import restore
-from app.core.self_ensemble import DEFAULT_PASSES, PASSES, check_passes, self_ensemble
-from app.core.tiling import plan_tiles
+from app.core.restore import network as restore
+from app.core.restore.self_ensemble import DEFAULT_PASSES, PASSES, check_passes, self_ensemble
+from app.core.runtime.tiling import plan_tiles
 from tests.conftest import smooth_image
 
 
@@ -73,12 +73,14 @@ def test_other_pass_counts_are_refused(bad: int) -> None:
 class CountingSessions:
     """The real session pool, counting the network runs and the tiles they get."""
 
+    tile_workers = 1  # one tile at a time: the counts come in order
+
     def __init__(self, sessions) -> None:
         self.sessions, self.shapes = sessions, []
 
-    def run(self, model, graph, **inputs):
+    def run_tile(self, model, graph, **inputs):
         self.shapes.append(next(iter(inputs.values())).shape)
-        return self.sessions.run(model, graph, **inputs)
+        return self.sessions.run_tile(model, graph, **inputs)
 
 
 def _small_tiles(model, tile: int = 64, overlap: int = 16):

@@ -1,11 +1,11 @@
-"""Tests for app.core.tiling."""
+"""Tests for app.core.runtime.tiling."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from app.core.tiling import Cancelled, plan_tiles, run_tiled
+from app.core.runtime.tiling import Cancelled, plan_tiles, run_tiled
 
 
 def _random(h: int, w: int, c: int = 3, seed: int = 0) -> np.ndarray:
@@ -162,3 +162,53 @@ def test_bad_inputs_and_outputs() -> None:
         run_tiled(img, lambda t: t[1:], tile=32, overlap=8)
     with pytest.raises(ValueError):
         run_tiled(img, lambda t: t, tile=32, overlap=8, multiple=0)
+
+
+def _tile_dependent(t: np.ndarray) -> np.ndarray:
+    """A tile function whose result depends on the tile's content and size, not on the call."""
+    return np.sin(t * 3.0) + np.float32(t.shape[0] * 0.01 - t.shape[1] * 0.003)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_blend_the_same_result_as_one(workers: int) -> None:
+    """Tiles run at once on worker threads are blended in order: the same bits as one by one."""
+    img = _random(150, 230)
+    calls: list[tuple[int, int]] = []
+    one = run_tiled(img, _tile_dependent, tile=48, overlap=12, multiple=8)
+    many = run_tiled(img, _tile_dependent, tile=48, overlap=12, multiple=8,
+                     workers=workers, progress=lambda d, n: calls.append((d, n)))
+    np.testing.assert_array_equal(many, one)
+    total = len(plan_tiles(150, 230, 48, 12))
+    assert calls == [(i, total) for i in range(1, total + 1)]
+
+
+def test_workers_run_tiles_at_once_and_stop_at_cancel_or_error() -> None:
+    import threading
+
+    barrier = threading.Barrier(2, timeout=10)
+
+    def meet(t: np.ndarray) -> np.ndarray:
+        barrier.wait()  # returns only when two tiles run at the same time
+        return t
+
+    img = _random(70, 90)
+    np.testing.assert_allclose(run_tiled(img, meet, tile=32, overlap=8, workers=2), img,
+                               atol=1e-6)
+    ran: list[int] = []
+    checks: list[int] = []
+
+    def cancel() -> bool:
+        checks.append(1)
+        return len(checks) > 3
+
+    with pytest.raises(Cancelled):
+        run_tiled(img, lambda t: ran.append(1) or t, tile=32, overlap=8, workers=2,
+                  cancel=cancel)
+    # no tile starts after cancel() said so (queued ones may be dropped before they start)
+    assert len(ran) <= 3 < len(plan_tiles(70, 90, 32, 8))
+
+    def fail(t: np.ndarray) -> np.ndarray:
+        raise RuntimeError("tile failed")
+
+    with pytest.raises(RuntimeError, match="tile failed"):
+        run_tiled(img, fail, tile=32, overlap=8, workers=2)

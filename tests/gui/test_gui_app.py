@@ -135,7 +135,7 @@ def test_screenshot_script_grabs_each_mode(qapp, engine, write_image, tmp_path,
 
 def test_run_gui_says_when_both_onnxruntime_packages_are_installed(
         qapp, engine, write_image, local_loop, monkeypatch):
-    import app.core.sessions as sessions
+    import app.core.runtime.sessions as sessions
 
     monkeypatch.setattr(sessions, "runtime_conflict", lambda: "both onnxruntime and "
                         "onnxruntime-gpu are installed; they conflict.")

@@ -13,7 +13,7 @@ from PIL import Image
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 
-from app.core.batch_progress import BatchReport, FileResult
+from app.core.batch import BatchReport, FileResult
 from app.gui.batch_dialog import BatchDialog, engine_settings
 from app.gui.batch_text import error_row, report_summary
 
@@ -153,7 +153,7 @@ def test_cancel_says_cancelled_once(qtbot, engine, tmp_path):
     dlg.show()
     dlg.set_input(src)
     dlg.set_output(tmp_path / "out")
-    dlg.jobs_spin.setValue(1)
+    dlg.workers_spin.setValue(1)
     with qtbot.waitSignal(dlg.finished_batch, timeout=TIMEOUT_MS) as blocker:
         assert dlg.start()
         qtbot.waitUntil(lambda: dlg.progress_bar.value() >= 1, timeout=TIMEOUT_MS)

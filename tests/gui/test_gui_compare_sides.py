@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.metrics import psnr
-from app.core.same_size import available_formats
+from app.core.compare.metrics import psnr
+from app.core.compare.same_size import available_formats
 from app.gui.compare_sides import save_side, side_file_name
 from tests.gui.conftest import gradient
 

@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from app.core.metrics import psnr
-from app.core.compare_state import KIND_LABELS
-from app.core.same_size import available_formats, encode_at_size
+from app.core.compare.metrics import psnr
+from app.core.compare.sides import KIND_LABELS
+from app.core.compare.same_size import available_formats, encode_at_size
 from app.core.units import parse_size
 
 TIMEOUT_MS = 60_000
@@ -89,7 +89,7 @@ def test_left_side_shows_a_classic_codec_at_the_same_size(qtbot, opened, fmt):
     assert re.search(rf"{fmt.upper()} q\d+", win.compress_panel.same_size_label.text())
     # the search is right: one quality step up no longer fits
     if same["quality"] < 100:
-        from app.core.same_size import encode_format
+        from app.core.compare.same_size import encode_format
         assert len(encode_format(win.current_pixels, fmt, same["quality"] + 1)) > ae_bytes
     win.compress_panel.set_compare_with("original")
     assert win.compare_view.left_caption.text().startswith("Original")

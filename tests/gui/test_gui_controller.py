@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from app.core.engine import CompressResult
-from app.core.tiling import Cancelled
+from app.core.runtime.tiling import Cancelled
 from app.gui.controller import Controller
 
 TIMEOUT_MS = 10_000

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QUrl
 
-from app.core.imageio import ImageIOError
+from app.core.io.imageio import ImageIOError
 from app.gui.files import dropped_path, error_reason, is_aei
-from app.gui.mask import empty_mask, mask_from_pixels, mask_overlay, paint_stroke
+from app.core.restore.hole_mask import hole_mask as mask_from_pixels
+from app.gui.mask import empty_mask, mask_overlay, paint_stroke
 from app.gui.panels import format_compress_result
 
 
@@ -80,3 +81,16 @@ def test_error_reason():
     assert error_reason(FileNotFoundError(2, "No such file or directory")) == \
         "No such file or directory"
     assert error_reason(ValueError("")) == "ValueError"
+
+
+def test_the_gui_uses_the_core_file_types_mask_rule_and_error_line():
+    from app.core.io import file_types
+    from app.core.restore.hole_mask import hole_mask
+    from app.gui import files
+
+    assert files.IMAGE_SUFFIXES is file_types.IMAGE_SUFFIXES
+    assert files.AEI_SUFFIX == file_types.AEI_SUFFIX
+    assert mask_from_pixels is hole_mask
+    # an OS error: the reason alone, the message names the file itself
+    assert error_reason(PermissionError(13, "Permission denied", "/in/x.png"), Path("x.png")) \
+        == "Permission denied"

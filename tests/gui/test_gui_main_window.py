@@ -10,8 +10,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.core.imageio import load_image
-from app.core.metrics import psnr
+from app.core.io.imageio import load_image
+from app.core.compare.metrics import psnr
 
 TIMEOUT_MS = 60_000
 

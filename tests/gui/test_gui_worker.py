@@ -5,7 +5,7 @@ import threading
 import pytest
 from PySide6.QtCore import QThreadPool
 
-from app.core.tiling import Cancelled
+from app.core.runtime.tiling import Cancelled
 from app.gui.worker import CANCELLED_MESSAGE, Worker, describe_error
 
 TIMEOUT_MS = 10_000

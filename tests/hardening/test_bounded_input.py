@@ -13,10 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core import bounded_read, memory_budget
-from app.core.bounded_read import InputFileError, read_input
-from app.core.codec import DecodeBudgetError, decode_peak_bytes
-from app.core.imageio import ImageIOError, load_image
+from app.core.io import bounded_read
+
+from app.core.runtime import memory_budget
+from app.core.io.bounded_read import InputFileError, read_input
+from app.core.codec.image_codec import DecodeBudgetError, decode_peak_bytes
+from app.core.io.imageio import ImageIOError, load_image
 from app.core.jobs import read_aei
 from app.spec import bitstream as bsf
 from tests.hardening.conftest import assert_one_error_line, listing, run_cli
@@ -150,7 +152,7 @@ def test_batch_reports_a_fifo_and_goes_on(capsys, tmp_path, tiny_models):
     os.mkfifo(src / "pipe.png")
     code, _, err = _in_thread(lambda: run_cli(
         capsys, "batch", src, tmp_path / "out", "--task", "denoise", "--sigma", "5",
-        "--models", tiny_models, "--jobs", "1"), timeout=120)
+        "--models", tiny_models, "--workers", "1"), timeout=120)
     # the planner may leave the FIFO out, or list it as a failure naming it: never a hang
     assert code in (0, 3), err
     assert code == 0 or ("pipe.png" in err and "FIFO" in err)
@@ -239,11 +241,11 @@ def test_concurrent_reservations_stay_within_the_budget(monkeypatch):
 
 
 def test_jobs_are_capped_by_memory(monkeypatch):
-    assert memory_budget.max_jobs_for_memory(1 << 30, budget=2 << 30) == 2
-    assert memory_budget.max_jobs_for_memory(3 << 30, budget=2 << 30) == 1
+    assert memory_budget.max_workers_for_memory(1 << 30, budget=2 << 30) == 2
+    assert memory_budget.max_workers_for_memory(3 << 30, budget=2 << 30) == 1
     monkeypatch.setenv("AESTUDIO_MAX_MEMORY", "512MiB")
     assert memory_budget.memory_budget() == 512 << 20
-    assert memory_budget.max_jobs_for_memory() == 2  # 256 MiB per worker
+    assert memory_budget.max_workers_for_memory() == 2  # 256 MiB per worker
 
 
 def test_batch_jobs_capped_by_memory(capsys, tmp_path, tiny_models, monkeypatch):
@@ -253,7 +255,7 @@ def test_batch_jobs_capped_by_memory(capsys, tmp_path, tiny_models, monkeypatch)
     monkeypatch.setenv("AESTUDIO_MAX_MEMORY", "600MiB")  # two 256 MiB workers fit, not 8
     report = tmp_path / "report.json"
     code, _, err = run_cli(capsys, "batch", src, tmp_path / "out", "--task", "denoise",
-                           "--sigma", "5", "--models", tiny_models, "--jobs", "8",
+                           "--sigma", "5", "--models", tiny_models, "--workers", "8",
                            "--report", report)
     assert code == 0, err
     import json

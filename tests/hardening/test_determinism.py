@@ -25,7 +25,7 @@ QUALITIES = (1.0, 37.5, 80.0, 100.0)
 _CHILD = r"""
 import sys, numpy as np
 from app.core.engine import Engine
-from app.core.imageio import load_image
+from app.core.io.imageio import load_image
 models, threads, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 eng = Engine(models_dir=models, provider="cpu", threads=threads)
 res = {}
@@ -105,7 +105,7 @@ def test_decoded_pixels_are_identical(runs, other):
 
 def test_in_process_engine_matches_the_child_processes(runs, tiny_models, images):
     from app.core.engine import Engine
-    from app.core.imageio import load_image
+    from app.core.io.imageio import load_image
 
     for threads in (1, 2):
         eng = Engine(models_dir=tiny_models, provider="cpu", threads=threads)

@@ -1,6 +1,6 @@
 """Full disks and read-only folders: one clear line, exit 1, and no partial or temporary file.
 
-Faults are injected into the atomic writer, ``app.core.atomic_write`` (the write or the fsync of
+Faults are injected into the atomic writer, ``app.core.io.atomic_write`` (the write or the fsync of
 its hidden ``.part`` file fails with ENOSPC), and - where the machine allows it - produced for
 real: a full 64 KiB tmpfs, a read-only tmpfs or a ``chmod 0o555`` folder (root ignores
 permissions, so as root a read-only mount is used; without either, EROFS/EACCES is injected)."""
@@ -15,7 +15,7 @@ import subprocess
 import pytest
 from PIL import Image
 
-from app.core import atomic_write
+from app.core.io import atomic_write
 from tests.conftest import smooth_image
 from tests.hardening.conftest import assert_one_error_line, listing, run_cli
 

@@ -10,7 +10,7 @@ import warnings
 
 import pytest
 
-from app.core.registry import ManifestWarning, Registry
+from app.core.runtime.registry import ManifestWarning, Registry
 from app.spec.manifest import MANIFEST_NAME, Manifest, ManifestError
 from tests.hardening.conftest import run_cli
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core import registry as registry_mod
-from app.core import sessions as sessions_mod
+from app.core.runtime import registry as registry_mod
+from app.core.runtime import sessions as sessions_mod
 from app.core.engine import Engine
-from app.core.registry import ModelIntegrityError, Registry
+from app.core.runtime.registry import ModelIntegrityError, Registry
 from app.spec.manifest import sha256_file
 from tests.conftest import REPO, smooth_image
 from tests.hardening.conftest import assert_one_error_line, listing, run_cli

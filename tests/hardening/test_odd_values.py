@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from app.cli.numbers import bounded_int, finite_float
-from app.core.imageio import ImageIOError, load_image
+from app.core.io.imageio import ImageIOError, load_image
 from tests.hardening.conftest import listing, run_cli
 
 RAMP = np.linspace(0.0, 1.0, 64, dtype=np.float32).reshape(8, 8)
@@ -126,7 +126,7 @@ def _argvs(tmp_path, models):
         "batch --sigma": lambda v: ["batch", src, out, "--task", "denoise", f"--sigma={v}", *m],
         "batch --quality": lambda v: ["batch", src, out, "--task", "compress",
                                       f"--quality={v}", *m],
-        "batch --jobs": lambda v: ["batch", src, out, "--task", "denoise", f"--jobs={v}", *m],
+        "batch --workers": lambda v: ["batch", src, out, "--task", "denoise", f"--workers={v}", *m],
         "batch --passes": lambda v: ["batch", src, out, "--task", "denoise", f"--passes={v}",
                                      *m],
     }

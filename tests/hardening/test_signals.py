@@ -38,7 +38,7 @@ HANG = 90  # seconds: a child still running after this hangs
 # to an onnxruntime thread until it ends.)
 STALLED_WRITE = """
 import os, sys, time
-from app.core import atomic_write
+from app.core.io import atomic_write
 where, marker = os.environ["AESTUDIO_TEST_STALL"], os.environ["AESTUDIO_TEST_MARK"]
 def stall():
     open(marker, "w").close()
@@ -151,7 +151,7 @@ def test_second_signal_while_a_model_run_is_in_flight(tmp_path, tiny_models):
     out, report = tmp_path / "out", tmp_path / "report.json"
     proc = subprocess.Popen(
         [sys.executable, "-c", SLOW_BATCH, "batch", str(src), str(out), "--task", "denoise",
-         "--models", str(tiny_models), "--jobs", "1", "--report", str(report)],
+         "--models", str(tiny_models), "--workers", "1", "--report", str(report)],
         cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(out, proc)
     time.sleep(0.2)
@@ -228,7 +228,7 @@ def test_sigterm_before_any_work_still_writes_the_report(tmp_path, tiny_models):
     src = _photos(tmp_path / "in", 3, 16)
     report = tmp_path / "report.json"
     slow_start = SLOW_BATCH.replace("Engine.denoise = slow", """Engine.denoise = slow
-import app.core.batch as b
+import app.core.batch.local as b
 real_plan = b.plan_local
 def plan(opts):
     open(opts.output_dir + ".planning", "w").close()

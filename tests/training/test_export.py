@@ -73,7 +73,7 @@ def _tiny_codec_model(tiny_models):
 def test_integer_convolutions_follow_torch_semantics():
     import torch
 
-    from app.core.hyper_fixed import conv2d, conv_transpose2d
+    from app.fixedpoint.layers import conv2d, conv_transpose2d
 
     rng = np.random.default_rng(0)
     t = torch.from_numpy
@@ -131,12 +131,15 @@ def test_fixed_point_matches_the_float_hyper_synthesis(tiny_models):
     assert max(err["means"], err["scales"]) > 1e-2
 
 
-def test_app_and_training_fixed_point_agree_bit_for_bit(tiny_models):
+def test_exported_tables_follow_the_integer_rules(tiny_models):
+    """The kernel the export checks with (and the app decodes with) computes, on exported
+    tables, what the rules written directly in integers give."""
     import torch
 
-    from app.core.hyper_fixed import FixedHyperSynthesis
+    from app.fixedpoint.hyper import FixedHyperSynthesis
+    from tests.fixedpoint import reference
     from training.archs import build
-    from training.export.tables import codec_tables, run_hyper_fixed
+    from training.export.tables import codec_tables
 
     with np.load(tiny_models / "tiny-codec" / "tables.npz", allow_pickle=False) as t:
         exported = {k: t[k] for k in t.files}
@@ -147,58 +150,49 @@ def test_app_and_training_fixed_point_agree_bit_for_bit(tiny_models):
         n = len(tables["z_medians_q"])
         for z in (rng.integers(-9, 10, (1, n, 5, 7)),
                   rng.choice([-(2 ** 31), 0, 2 ** 31 - 1], (1, n, 2, 3))):   # clamped escapes
-            app = FixedHyperSynthesis(tables).fixed(z)
-            ref = run_hyper_fixed(tables, torch.from_numpy(z))
-            for a, r in zip(app, ref):
-                np.testing.assert_array_equal(a, r.numpy())
+            got = FixedHyperSynthesis(tables).fixed(z)
+            for a, r in zip(got, reference.hyper(tables, z)):
+                np.testing.assert_array_equal(a, r)
 
 
-def test_models_without_fixed_point_hyper_keep_the_float_graph(tiny_models, tmp_path):
-    """Older codecs (no ``hyper: fixed-point-v1``) still run their hyper_synthesis graph."""
-    import shutil
+def test_the_checkerboard_check_runs_the_exported_integer_context(tiny_checkerboard_models):
+    from training.archs import build
+    from training.engine import load_weights
+    from training.export.context_tables import check_checkerboard_fixed
 
-    from app.core.engine import Engine
-    from app.spec.manifest import FileEntry, GraphIO
-    from tests.conftest import smooth_image
-    from training.export.graphs import GraphSpec, export_graph
-
-    root = tmp_path / "models"
-    d = root / "tiny-codec"
-    shutil.copytree(tiny_models / "tiny-codec", d)
-    model = _tiny_codec_model(tiny_models)
-    spec = GraphSpec(lambda m: m.hyper_params, ("z_hat",), ("means", "scales"),
-                     lambda m, h, w: (torch_round_randn(m.N, h // 64, w // 64),))
-    export_graph(model, spec, d / "hyper_synthesis.onnx")
-    with np.load(d / "tables.npz", allow_pickle=False) as t:
-        legacy = {k: t[k] for k in t.files if not k.startswith(("hs", "hyper_"))
-                  and k not in ("scale_table_q", "z_medians_q")}
-    np.savez_compressed(d / "tables.npz", **legacy)
+    d = tiny_checkerboard_models / "tiny-checkerboard"
     m = Manifest.load(d)
-    del m.params["hyper"]
-    m.files["hyper_synthesis"] = FileEntry("hyper_synthesis.onnx",
-                                           sha256_file(d / "hyper_synthesis.onnx"))
-    m.files["tables"] = FileEntry("tables.npz", sha256_file(d / "tables.npz"))
-    m.graphs["hyper_synthesis"] = GraphIO(["z_hat"], ["means", "scales"])
-    m.save(d)
-
-    old = Engine(models_dir=root, provider="cpu")
-    new = Engine(models_dir=tiny_models, provider="cpu")
-    assert old.codec().hyper_fixed is None and new.codec().hyper_fixed is not None
-    img = smooth_image(96, 128, seed=5)
-    out = old.decompress(old.compress(img, 70).data)
-    assert out.shape == img.shape
-    # both paths agree on the means up to the fixed-point resolution
-    z_sym = np.round(np.random.default_rng(2).normal(0, 2, (1, 8, 3, 4)))
-    m_old, i_old = old.codec()._hyper(z_sym)
-    m_new, i_new = new.codec()._hyper(z_sym)
-    assert np.abs(m_old - m_new).max() < 0.02
-    assert (i_old == i_new).mean() > 0.9
+    model = build(m.params["architecture"], **m.params["arch_args"])
+    load_weights(model, tiny_checkerboard_models.parent / "runs" / "tiny-checkerboard"
+                 / "weights.safetensors")
+    with np.load(d / "tables.npz", allow_pickle=False) as t:
+        tables = {k: t[k] for k in t.files}
+    err = check_checkerboard_fixed(model.eval(), tables)
+    assert max(err["means"], err["scales"]) < 5e-3 and err["index_agreement"] > 0.95, err
+    # parameters clamped to +-2**-12: the check sees the integer context's rules at work
+    tables["context_param_limit"] = np.array(1, np.int64)
+    err = check_checkerboard_fixed(model, tables)
+    assert max(err["means"], err["scales"]) > 1e-1, err
 
 
-def torch_round_randn(*shape):
-    import torch
+def test_export_refuses_tables_outside_the_layout(tiny_models, tmp_path, monkeypatch):
+    import pytest
 
-    return torch.round(torch.randn(1, *shape) * 2)
+    import training.export as export
+    from app.fixedpoint.tables import TablesError
+    from training.config import TrainConfig
+
+    m = Manifest.load(tiny_models / "tiny-codec")
+    cfg = TrainConfig(name="tiny-codec", task="codec", arch=m.params["architecture"],
+                      arch_args=m.params["arch_args"])
+    make_tables = export.codec_tables
+    monkeypatch.setattr(export, "codec_tables", lambda model: {
+        k: v for k, v in make_tables(model).items() if k != "z_len"})
+    with pytest.raises(TablesError, match="'z_len' is missing"):
+        export.export_model(cfg, weights=str(tiny_models.parent / "runs" / "tiny-codec"
+                                             / "weights.safetensors"),
+                            models=str(tmp_path / "models"))
+    assert not (tmp_path / "models" / "tiny-codec").exists()
 
 
 def test_manifest_records_how_the_model_was_trained(tiny_models):

@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from app.core.hole_fill import prefill  # noqa: E402
+from app.core.restore.hole_fill import prefill  # noqa: E402
 from app.spec.manifest import HOLE_FILLS  # noqa: E402
 from training.data import random_mask  # noqa: E402
 from training.hole_fill import fill_holes  # noqa: E402
@@ -23,7 +23,7 @@ def test_training_and_app_fills_agree(size, method, monkeypatch):
     got = got.numpy().transpose(0, 2, 3, 1)
     # Small bands, so that the app's full-resolution rows are filled in several overlapping
     # bands (the relaxation reaches 2 * sweeps + 1 rows beyond each).
-    monkeypatch.setattr("app.core.hole_fill.BAND", 16)
+    monkeypatch.setattr("app.core.restore.hole_fill.BAND", 16)
     for i in range(2):
         app = prefill(rgb[i], masks[i] > 0, method).array()
         # the app rounds its fill to 8 bits; training keeps floats

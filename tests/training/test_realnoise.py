@@ -82,7 +82,7 @@ def test_torch_jpeg_is_within_about_a_grey_level_of_libjpeg(quality):
 
 
 def test_app_upsampling_matches_training():
-    from app.core.noise_map import upsample
+    from app.core.restore.noise_map import upsample
     from training.archs.noise_estimator import upsample_map
 
     small = torch.rand(1, 1, 5, 7)

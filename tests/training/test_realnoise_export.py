@@ -53,7 +53,7 @@ def _noisy(h=70, w=90, seed=0):
 
 
 def test_blind_denoise_uses_the_map_and_strength_scales_it(realnoise_models):
-    from app.core import noise_map
+    from app.core.restore import noise_map
 
     engine = Engine(models_dir=realnoise_models, provider="cpu")
     model = engine.model("denoise", "tiny-realnoise")
@@ -73,7 +73,7 @@ def test_blind_denoise_uses_the_map_and_strength_scales_it(realnoise_models):
 
 
 def test_map_is_the_same_whatever_the_estimator_tiling(realnoise_models, monkeypatch):
-    from app.core import noise_map
+    from app.core.restore import noise_map
 
     engine = Engine(models_dir=realnoise_models, provider="cpu")
     model = engine.model("denoise", "tiny-realnoise")

@@ -23,13 +23,15 @@ masked kernel, so it reads the already-decoded groups at every position it cover
 second half, the anchors of its own group and of the later groups (the checkerboard).
 ``R_i`` is 1x1 convolutions with LeakyReLUs whose last layer starts at zero, so a model
 warm-started from a checkerboard codec begins exactly at that codec.  The app evaluates all of
-this in exact fixed point (``app.core.channel_context``).
+this in exact fixed point (``app.fixedpoint.channel_groups``).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from app.fixedpoint import versions
 
 from .checkerboard import CheckerboardHyperprior, anchor_mask
 from .codec import round_ste
@@ -70,7 +72,7 @@ class GroupResidual(nn.Module):
 
 
 class ChannelCheckerboardHyperprior(CheckerboardHyperprior):
-    context_version = "channel-checkerboard-v1"
+    context_version = versions.CHANNEL_CHECKERBOARD
 
     def __init__(self, N: int = 128, M: int = 192, lambdas=(0.0018, 0.0035, 0.0067, 0.013,
                                                              0.025, 0.0483, 0.0932),

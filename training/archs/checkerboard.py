@@ -12,7 +12,7 @@ Entropy parameters are a residual on the hyper-synthesis output ``P = h_s(z_hat)
 with the last layer of ``entropy_parameters`` initialised to zero: a model started from a
 trained :class:`MeanScaleHyperprior` begins exactly where that model was and training only
 adds what the context is worth.  The app evaluates ``context`` and ``entropy_parameters`` in
-exact fixed point (``app.core.checkerboard``), like ``h_s``.
+exact fixed point (``app.fixedpoint.checkerboard``), like ``h_s``.
 """
 
 from __future__ import annotations
@@ -21,16 +21,18 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from app.fixedpoint import checkerboard as fixed_checkerboard
+from app.fixedpoint import versions
+
 from .codec import MeanScaleHyperprior, round_ste
 
 CONTEXT_KERNEL = 5
 
 
 def anchor_mask(h: int, w: int, device=None) -> torch.Tensor:
-    """(1, 1, h, w): 1 where ``(row + col)`` is even (the anchors, coded first)."""
-    r = torch.arange(h, device=device)[:, None]
-    c = torch.arange(w, device=device)[None, :]
-    return ((r + c) % 2 == 0).float()[None, None]
+    """(1, 1, h, w): 1 at the anchors, coded first (the app's mask, as a float tensor)."""
+    mask = torch.from_numpy(fixed_checkerboard.anchor_mask(h, w))
+    return mask.to(device=device, dtype=torch.float32)[None, None]
 
 
 def context_kernel_mask(k: int = CONTEXT_KERNEL) -> torch.Tensor:
@@ -41,7 +43,7 @@ def context_kernel_mask(k: int = CONTEXT_KERNEL) -> torch.Tensor:
 
 
 class CheckerboardHyperprior(MeanScaleHyperprior):
-    context_version = "checkerboard-v1"
+    context_version = versions.CHECKERBOARD
 
     def __init__(self, N: int = 128, M: int = 192, lambdas=(0.0018, 0.0035, 0.0067, 0.013,
                                                              0.025, 0.0483, 0.0932)):

@@ -5,22 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from app.fixedpoint import versions
+from app.fixedpoint.tables import CodecTables
 from app.spec.manifest import FileEntry, GraphIO, Manifest, sha256_file
 
 from ..config import TrainConfig
 from ..engine import build_model, load_weights
-from .channel_tables import CONTEXT_VERSION as CHANNEL_VERSION
 from .channel_tables import channel_fixed_tables, check_channel_fixed
-from .context_tables import (CONTEXT_VERSION, check_checkerboard_fixed,
-                             checkerboard_fixed_tables)
+from .context_tables import check_checkerboard_fixed, checkerboard_fixed_tables
 from .graphs import GRAPHS, check_parity, export_graph
 from .staging import publish, staging_dir
-from .tables import HYPER_VERSION, check_hyper_fixed, codec_tables
+from .tables import check_hyper_fixed, codec_tables
 
 
 def training_record(weights: Path, cfg: TrainConfig) -> dict:
@@ -79,18 +78,18 @@ def export_model(cfg: TrainConfig, weights: str | None = None, runs: str = "runs
         tables = codec_tables(model)
         report_fixed_point("hyper_synthesis", check_hyper_fixed(model, tables), hyper_tol)
         params.update(levels=int(model.levels), latent_channels=int(model.M),
-                      hyper_channels=int(model.N), hyper=HYPER_VERSION)
+                      hyper_channels=int(model.N), hyper=versions.HYPER)
         version = getattr(model, "context_version", None)
-        if version in (CONTEXT_VERSION, CHANNEL_VERSION):
+        if version in versions.CONTEXTS:
             tables.update(checkerboard_fixed_tables(model, int(tables["hyper_frac_bits"])))
             report_fixed_point("checkerboard context", check_checkerboard_fixed(model, tables),
                                hyper_tol)
-            if version == CHANNEL_VERSION:  # channel groups on top of the checkerboard
+            if version == versions.CHANNEL_CHECKERBOARD:  # groups on top of the checkerboard
                 tables.update(channel_fixed_tables(model, int(tables["hyper_frac_bits"])))
                 report_fixed_point("channel context", check_channel_fixed(model, tables),
                                    hyper_tol)
             params["context"] = version
-        np.savez_compressed(tmp / "tables.npz", **tables)
+        CodecTables.from_arrays(tables).save(tmp / "tables.npz")  # the layout the app reads
     half = {k: v.detach().to(torch.float16) if v.is_floating_point() else v
             for k, v in model.state_dict().items()}
     save_file({k: v.contiguous() for k, v in half.items()}, str(tmp / "weights.safetensors"))

@@ -42,9 +42,8 @@ def _synth(m, h, w):
     return (torch.randn(1, m.M, h // 16, w // 16) * 4,)
 
 
-# The codec's hyper-synthesis is no graph: it ships as integers in tables.npz and the app runs
-# it in exact fixed point (``tables.hyper_fixed_tables``, ``app.core.hyper_fixed``). Models
-# exported before that have a float ``hyper_synthesis`` graph, which the app still runs.
+# The codec's hyper-synthesis is no graph: it ships as integers in tables.npz and runs in exact
+# fixed point (``tables.hyper_fixed_tables``, ``app.fixedpoint.hyper``).
 GRAPHS: dict[str, dict[str, GraphSpec]] = {
     "codec": {
         "analysis": GraphSpec(lambda m: m.g_a, ("x",), ("y",), _img(3)),

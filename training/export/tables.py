@@ -3,9 +3,9 @@
 Every table row is a pmf over integer symbols ``-K .. K`` followed by one escape bin that
 holds the tail mass; symbols outside ``-K .. K`` are coded as the escape and stored apart.
 
-The hyper-synthesis ``h_s`` is frozen too, as integers (``hyper_fixed_tables``): the app
-evaluates it in exact fixed point (``app.core.hyper_fixed``) so that the scale indexes, which
-select the latent's tables, are bit-identical on every machine.
+The hyper-synthesis ``h_s`` is frozen too, as integers (``hyper_fixed_tables``), for the
+exact fixed-point evaluation whose rules :mod:`app.fixedpoint` states and runs, here to check
+the export as in the app to decode.
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ import math
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
+
+from app.fixedpoint.hyper import FixedHyperSynthesis
+from app.fixedpoint.layers import EXACT_LIMIT
 
 from ..archs.entropy import grid_medians, scale_table
 
 TAIL_MASS = 1e-7
-HYPER_VERSION = "fixed-point-v1"
 HYPER_FRAC_BITS = 12          # F: fractional bits of every activation (2**-12 ~ 2.4e-4)
 HYPER_WEIGHT_LIMIT = 2 ** 15  # |w_q| <= 2**15
 HYPER_LEAKY_SHIFT = 12        # LeakyReLU slope as num / 2**12 (0.01 -> 41/4096)
 HYPER_CLAMP_CAP = 2 ** 40     # no activation clamp above this (keeps every product tiny)
-EXACT_LIMIT = 2 ** 52         # sum|w_q| * clamp + |b_q| must stay below this
 
 
 def _pad_rows(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +130,7 @@ def quantise_conv(c: nn.Module, frac_bits: int, what: str, weight: torch.Tensor 
 @torch.no_grad()
 def hyper_fixed_tables(h_s: nn.Sequential, frac_bits: int = HYPER_FRAC_BITS
                        ) -> dict[str, np.ndarray]:
-    """Quantise ``h_s`` for exact fixed-point evaluation (see ``app.core.hyper_fixed``): every
+    """Quantise ``h_s`` for exact fixed-point evaluation (:mod:`app.fixedpoint.hyper`): every
     layer as :func:`quantise_conv` gives it, the clamps and the integer LeakyReLU."""
     convs, slope = _hyper_layers(h_s)
     out: dict[str, np.ndarray] = {}
@@ -146,47 +146,6 @@ def hyper_fixed_tables(h_s: nn.Sequential, frac_bits: int = HYPER_FRAC_BITS
     return out
 
 
-def run_fixed_layer(tables: dict[str, np.ndarray], prefix: str, x: torch.Tensor) -> torch.Tensor:
-    """One integer layer ``prefix`` of ``tables`` on float64 integers: convolve, floor-shift."""
-    w = torch.from_numpy(tables[f"{prefix}_w"].astype(np.float64))
-    b = torch.from_numpy(tables[f"{prefix}_b"].astype(np.float64))
-    transposed, stride, pad, out_pad = (int(v) for v in tables[f"{prefix}_geom"])
-    if transposed:
-        x = F.conv_transpose2d(x, w, b, stride=stride, padding=pad, output_padding=out_pad)
-    else:
-        x = F.conv2d(x, w, b, stride=stride, padding=pad)
-    return torch.floor(x * 2.0 ** -int(tables[f"{prefix}_shift"]))
-
-
-def clamp_leaky(tables: dict[str, np.ndarray], x: torch.Tensor, lim: float) -> torch.Tensor:
-    """Between two integer layers: clamp to ``+-lim``, then the integer LeakyReLU of
-    ``hyper_leaky`` (a negative value times num / 2**shift, floored)."""
-    num, shift = (int(v) for v in tables["hyper_leaky"])
-    x = x.clamp(-lim, lim)
-    return torch.where(x < 0, torch.floor(x * (num * 2.0 ** -shift)), x)
-
-
-@torch.no_grad()
-def run_hyper_fixed(tables: dict[str, np.ndarray], z_sym: torch.Tensor
-                    ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The fixed-point h_s of ``tables`` with torch (float64 holding integers, exact by the
-    export's bound): integer (means_q, scales_q) for integer symbols ``z_sym`` (1, N, h, w).
-
-    The training side's own implementation of the rules ``app.core.hyper_fixed`` follows (the
-    training package does not import the app's core); the tests check that both agree bit for
-    bit."""
-    f = int(tables["hyper_frac_bits"])
-    clamp = [float(a) for a in tables["hyper_clamp"]]
-    med = torch.from_numpy(tables["z_medians_q"].astype(np.float64))[None, :, None, None]
-    x = (z_sym.double().clamp(-2.0 ** 31, 2.0 ** 31) * 2.0 ** f + med).clamp(-clamp[0], clamp[0])
-    for i in range(len(clamp)):
-        x = run_fixed_layer(tables, f"hs{i}", x)
-        if i < len(clamp) - 1:
-            x = clamp_leaky(tables, x, clamp[i + 1])
-    scales_q, means_q = x.chunk(2, dim=1)
-    return means_q, scales_q
-
-
 @torch.no_grad()
 def check_hyper_fixed(model, tables: dict[str, np.ndarray], size: tuple[int, int] = (6, 8),
                       seed: int = 0) -> dict[str, float]:
@@ -200,24 +159,26 @@ def check_hyper_fixed(model, tables: dict[str, np.ndarray], size: tuple[int, int
     med = torch.from_numpy(tables["z_medians_q"] * unit)
     z_hat = (z_sym + med[None, :, None, None]).float()
     ref_means, ref_scales = (t.double().numpy() for t in model.hyper_params(z_hat))
-    means_q, scales_q = (t.numpy() for t in run_hyper_fixed(tables, z_sym))
-    return compare_fixed(tables, means_q, scales_q, ref_means, ref_scales)
+    hyper = FixedHyperSynthesis(tables)
+    means_q, scales_q = hyper.fixed(z_sym.numpy())
+    return compare_fixed(hyper, tables["scale_table"], means_q, scales_q, ref_means, ref_scales)
 
 
-def compare_fixed(tables: dict[str, np.ndarray], means_q: np.ndarray, scales_q: np.ndarray,
-                  ref_means: np.ndarray, ref_scales: np.ndarray) -> dict[str, float]:
-    """Fixed-point (means_q, scales_q) against float (means, scales): the mean absolute
-    differences relative to the mean magnitude of the float values, and the fraction of scale
-    indexes that agree."""
-    unit = 2.0 ** -int(tables["hyper_frac_bits"])
-    top = len(tables["scale_table"]) - 1
-    idx = np.minimum(np.searchsorted(tables["scale_table_q"], scales_q, side="left"), top)
-    ref_idx = np.minimum(np.searchsorted(tables["scale_table"], ref_scales, side="left"), top)
+def compare_fixed(hyper: FixedHyperSynthesis, scale_table: np.ndarray, means_q: np.ndarray,
+                  scales_q: np.ndarray, ref_means: np.ndarray, ref_scales: np.ndarray
+                  ) -> dict[str, float]:
+    """Fixed-point (means_q, scales_q) of the integer network whose ``h_s`` is ``hyper``
+    against float (means, scales): the mean absolute differences relative to the mean
+    magnitude of the float values, and the fraction of scale indexes that agree."""
+    idx = hyper.scale_index(scales_q)
+    ref_idx = np.minimum(np.searchsorted(scale_table, ref_scales, side="left"),
+                         len(scale_table) - 1)
 
     def rel(got, ref):
         return float(np.abs(got - ref).mean() / max(np.abs(ref).mean(), 1e-3))
 
-    return {"means": rel(means_q * unit, ref_means), "scales": rel(scales_q * unit, ref_scales),
+    return {"means": rel(means_q * hyper.unit, ref_means),
+            "scales": rel(scales_q * hyper.unit, ref_scales),
             "index_agreement": float((idx == ref_idx).mean())}
 
 

@@ -1,5 +1,6 @@
 """Reusable widgets of the AE Studio GUI."""
 
-from .compare_view import CompareView, ImagePane
+from .compare_view import CompareView
+from .image_pane import ImagePane
 
 __all__ = ["CompareView", "ImagePane"]

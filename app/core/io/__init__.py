@@ -1,0 +1,1 @@
+"""Files: image I/O, bounded reads and atomic writes."""

@@ -1,0 +1,1 @@
+"""Restoration: denoising and inpainting networks, hole fills, noise estimates, self-ensemble."""

@@ -1,0 +1,1 @@
+"""Model runtime: the registry of installed models, onnxruntime sessions, tiling, memory budget."""
