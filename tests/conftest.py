@@ -113,10 +113,8 @@ def tiny_checkerboard_models(tiny_models) -> Path:
     """A folder with a tiny checkerboard codec started from the tiny hyperprior codec (its
     context layers trained two steps, fast enough to matter), one exported right at its start
     (a zero residual: the hyperprior's parameters) and that hyperprior from the same weights."""
-    from safetensors.torch import save_file
-
     from training.config import DataSource, TrainConfig
-    from training.engine import build_model, load_weights, train
+    from training.engine import train
     from training.export import export_model
 
     root = tiny_models.parent
@@ -130,16 +128,25 @@ def tiny_checkerboard_models(tiny_models) -> Path:
     train(cfg, root=root / "runs")
     export_model(cfg, runs=str(root / "runs"), models=str(out))
     # the parent as shipped (fp16 weights), and the checkerboard started from those weights
-    meta = {"step": "0", "elapsed_s": "0"}
     for name, arch in (("tiny-codec-shipped", "mean_scale_hyperprior"),
                        ("tiny-checkerboard-start", "checkerboard_hyperprior")):
-        start = TrainConfig(name=name, **{**common, "arch": arch})
-        model = build_model(start)
-        load_weights(model, tiny_models / "tiny-codec" / "weights.safetensors")
-        weights = root / "runs" / f"{name}.safetensors"
-        save_file(dict(model.state_dict()), str(weights), metadata=meta)
-        export_model(start, weights=str(weights), models=str(out))
+        export_started_from(TrainConfig(name=name, **{**common, "arch": arch}),
+                            tiny_models / "tiny-codec", root / "runs", out)
     return out
+
+
+def export_started_from(cfg, parent: Path, runs: Path, out: Path) -> None:
+    """Export ``cfg``'s model as built from ``parent``'s shipped weights, before any step."""
+    from safetensors.torch import save_file
+
+    from training.engine import build_model, load_weights
+    from training.export import export_model
+
+    model = build_model(cfg)
+    load_weights(model, parent / "weights.safetensors")
+    weights = runs / f"{cfg.name}.safetensors"
+    save_file(dict(model.state_dict()), str(weights), metadata={"step": "0", "elapsed_s": "0"})
+    export_model(cfg, weights=str(weights), models=str(out))
 
 
 @pytest.fixture(scope="session")

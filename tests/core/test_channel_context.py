@@ -9,7 +9,7 @@ import pytest
 from app.core.runtime.registry import ModelIntegrityError
 from app.spec import bitstream as bsf
 from app.spec.manifest import FileEntry, Manifest, sha256_file
-from tests.conftest import assert_round_trips_any_size, smooth_image
+from tests.conftest import assert_round_trips_any_size, export_started_from, smooth_image
 
 GROUPS = [2, 2, 4, 4]
 
@@ -19,10 +19,8 @@ def channel_models(tiny_checkerboard_models):
     """tiny-channel: the tiny checkerboard codec plus channel groups, trained two steps;
     tiny-channel-start: the same right at its start (zero residuals), and
     tiny-checkerboard-shipped: its parent, both from the parent's shipped (fp16) weights."""
-    from safetensors.torch import save_file
-
     from training.config import DataSource, TrainConfig
-    from training.engine import build_model, load_weights, train
+    from training.engine import train
     from training.export import export_model
 
     root = tiny_checkerboard_models.parent
@@ -36,17 +34,12 @@ def channel_models(tiny_checkerboard_models):
     cfg = TrainConfig(name="tiny-channel", lr_scale={"channel_context.": 300}, **common)
     train(cfg, root=root / "runs")
     export_model(cfg, runs=str(root / "runs"), models=str(out))
-    meta = {"step": "0", "elapsed_s": "0"}
     for name, arch in (("tiny-checkerboard-shipped", "checkerboard_hyperprior"),
                        ("tiny-channel-start", "channel_checkerboard_hyperprior")):
         args = common["arch_args"] if arch == common["arch"] else \
             {k: common["arch_args"][k] for k in ("N", "M", "lambdas")}
-        start = TrainConfig(name=name, **{**common, "arch": arch, "arch_args": args})
-        model = build_model(start)
-        load_weights(model, parent / "weights.safetensors")
-        weights = root / "runs" / f"{name}.safetensors"
-        save_file(dict(model.state_dict()), str(weights), metadata=meta)
-        export_model(start, weights=str(weights), models=str(out))
+        export_started_from(TrainConfig(name=name, **{**common, "arch": arch, "arch_args": args}),
+                            parent, root / "runs", out)
     return out
 
 
@@ -99,15 +92,8 @@ def test_decoded_parameters_equal_the_integer_reference(engine, channel_models):
     those of the rules written directly in integers."""
     from tests.fixedpoint import reference
 
-    codec = engine.codec("tiny-channel")
-    with np.load(channel_models / "tiny-channel" / "tables.npz") as t:
-        tables = {k: t[k] for k in t.files}
-    sym = _symbols(codec, smooth_image(128, 192, seed=5), 90)
-    means_q, scales_q = reference.channel_groups(tables, sym.z, sym.y)
-    np.testing.assert_array_equal(means_q * 2.0 ** -int(tables["hyper_frac_bits"]),
-                                  sym.means.astype(np.float64))
-    np.testing.assert_array_equal(reference.scale_index(tables, scales_q), sym.scale_index)
-    assert len(np.unique(sym.scale_index)) > 3
+    reference.assert_decoder_follows_the_rules(engine.codec("tiny-channel"), channel_models / "tiny-channel",
+                                               reference.channel_groups, smooth_image(128, 192, seed=5), 90)
 
 
 def test_a_perturbed_float_latent_keeps_symbols_means_and_scale_indexes(engine):

@@ -50,15 +50,8 @@ def test_decoded_parameters_equal_the_integer_reference(engine, tiny_checkerboar
     those of the rules written directly in integers."""
     from tests.fixedpoint import reference
 
-    codec = engine.codec("tiny-checkerboard")
-    with np.load(tiny_checkerboard_models / "tiny-checkerboard" / "tables.npz") as t:
-        tables = {k: t[k] for k in t.files}
-    sym = _symbols(codec, smooth_image(128, 192, seed=5), 90)
-    means_q, scales_q = reference.checkerboard(tables, sym.z, sym.y)
-    np.testing.assert_array_equal(means_q * 2.0 ** -int(tables["hyper_frac_bits"]),
-                                  sym.means.astype(np.float64))
-    np.testing.assert_array_equal(reference.scale_index(tables, scales_q), sym.scale_index)
-    assert len(np.unique(sym.scale_index)) > 3
+    reference.assert_decoder_follows_the_rules(engine.codec("tiny-checkerboard"), tiny_checkerboard_models / "tiny-checkerboard",
+                                               reference.checkerboard, smooth_image(128, 192, seed=5), 90)
 
 
 def test_a_checkerboard_started_from_a_hyperprior_decodes_as_that_hyperprior(engine):

@@ -117,6 +117,21 @@ def assert_follows_the_rules(fixed, rules, d, n, m, z_hw, y_hw):
     assert len(np.unique(fixed(z, y)[1])) > 100                 # the values are not trivial
 
 
+
+def assert_decoder_follows_the_rules(codec, model_dir, rules, img, quality):
+    """A shipped-format codec's decoded means and scale indexes, from its exported
+    ``tables.npz``, equal ``rules(tables, z, y)`` on the symbols of a real encode."""
+    from app.spec import bitstream as bsf
+
+    with np.load(model_dir / "tables.npz") as t:
+        tables = {k: t[k] for k in t.files}
+    sym = codec.decode_symbols(bsf.unpack(codec.encode(img, quality)))
+    means_q, scales_q = rules(tables, sym.z, sym.y)
+    np.testing.assert_array_equal(means_q * 2.0 ** -int(tables["hyper_frac_bits"]),
+                                  sym.means.astype(np.float64))
+    np.testing.assert_array_equal(scale_index(tables, scales_q), sym.scale_index)
+    assert len(np.unique(sym.scale_index)) > 3
+
 # -- the rules, directly --------------------------------------------------------------------
 def conv(x, w, b, p):
     """Stride-1 convolution of (cin, h, w) int64, torch layout (cout, cin, k, k)."""
