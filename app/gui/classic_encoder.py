@@ -16,8 +16,9 @@ import numpy as np
 from PySide6.QtCore import QObject, QThreadPool
 
 from app.core.compare.sides import SIDES, SideChoice, encode_plan, other
-from app.core.compare.metrics import ms_ssim, psnr
+from app.core.compare.metrics import psnr
 from app.core.compare.same_size import encode_at_quality, encode_at_size
+from app.core.round_trip import ms_ssim_or_none
 
 from .screen_images import prepare
 from .worker import CANCELLED_MESSAGE, Worker
@@ -41,12 +42,8 @@ def encode_side(pixels: np.ndarray, fmt: str, plan: tuple[str, int],
     ref = pixels[:, :, :3] if pixels.ndim == 3 and pixels.shape[2] == 4 else pixels
     out = res.pixels.reshape(ref.shape)
     prepare(out)  # its screen image, made here in the encoder's thread, not on the UI thread
-    score = None
-    if ref.shape[0] * ref.shape[1] <= MS_SSIM_MAX_PIXELS:
-        try:
-            score = float(ms_ssim(ref, out))
-        except ValueError:  # too small for five scales
-            score = None
+    small = ref.shape[0] * ref.shape[1] <= MS_SSIM_MAX_PIXELS
+    score = ms_ssim_or_none(ref, out) if small else None   # also None when too small for five scales
     return {"format": fmt, "quality": res.quality, "bytes": len(res.data), "fits": res.fits,
             "pixels": out, "psnr": psnr(ref, out), "ms_ssim": score, "seconds": res.seconds,
             "data": res.data, "match": how == "size"}

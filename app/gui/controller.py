@@ -155,10 +155,7 @@ class Controller(QObject):
             pixels = engine.decompress(data)
             prepare(pixels)
             h, w = pixels.shape[:2]
-            try:  # the engine checked, while decoding, that this model is installed
-                model_id = unpack(data).model_id
-            except ValueError:  # a test's fake bytes
-                model_id = ""
+            model_id = unpack(data).model_id  # the engine has just decoded it: it unpacks
             return {"data": data, "bytes": len(data), "bpp": bits_per_pixel(len(data), w, h),
                     "pixels": pixels, "name": name, "model_id": model_id,
                     "seconds": time.perf_counter() - t}
