@@ -171,3 +171,36 @@ def test_a_file_naming_a_model_that_is_not_installed_is_one_line(tmp_path, capsy
     err = capsys.readouterr().err
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert "'codec-hyperprior-v0'" in err and "not installed" in err
+
+
+def test_only_the_newest_model_of_each_line_keeps_its_training_checkpoint():
+    """A checkpoint is for continuing training, which starts from the newest model of a line
+    (``codec-hyperprior``, ``inpaint-unet``, ...); older ones are in the git history."""
+    import re
+
+    newest: dict[str, tuple[int, str]] = {}
+    for folder in MODELS.glob("*/manifest.json"):
+        m = re.fullmatch(r"(.+)-v(\d+)", folder.parent.name)
+        if m:
+            newest[m[1]] = max(newest.get(m[1], (-1, "")), (int(m[2]), folder.parent.name))
+    keep = {name for _, name in newest.values()}
+    with_checkpoint = {p.parent.name for p in MODELS.glob("*/weights.safetensors")}
+    assert with_checkpoint <= keep, f"superseded checkpoints: {sorted(with_checkpoint - keep)}"
+    assert {mid for mid in keep if mid.startswith(("codec-", "inpaint-", "denoise-realnoise-"))} \
+        <= with_checkpoint, "the current model of a task lost its checkpoint"
+
+
+def test_retiring_a_model_keeps_the_commit_that_restores_it(tmp_path):
+    index = mi.ModelIndex({"codec-x-v1": mi.IndexEntry("codec-x-v1", "codec", "0" * 64,
+                                                       "0" * 16, False)},
+                          {"codec": "codec-x-v2"})
+    mi.retire(index, "codec-x-v1", "abc1234")
+    assert "codec-x-v1" not in index.models and index.retired == {"codec-x-v1": "abc1234"}
+    assert "git archive abc1234 models/codec-x-v1" in index.restore_hint("codec-x-v1")
+    assert index.restore_hint("codec-x-v9") is None
+    path = tmp_path / "index.json"
+    mi.save_index(index, path)
+    assert mi.load_index(path).retired == {"codec-x-v1": "abc1234"}
+    index.defaults["codec"] = "codec-x-v1"
+    with pytest.raises(mi.ModelIndexError, match="default"):
+        mi.retire(index, "codec-x-v1", "abc1234")

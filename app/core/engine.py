@@ -59,10 +59,11 @@ class Engine:
         try:
             codec = self.codec(bs.model_id)
         except ModelNotFoundError:
+            hint = self.registry.index.restore_hint(bs.model_id)
+            installed = ", ".join(m.id for m in self.registry.list("codec")) or "none"
             raise ModelNotFoundError(
                 f"this file was made with model {bs.model_id!r}, which is not installed "
-                f"(installed codecs: {', '.join(m.id for m in self.registry.list('codec')) or 'none'})"
-            ) from None
+                + (f"({hint})" if hint else f"(installed codecs: {installed})")) from None
         if codec.model.hash_prefix != bs.model_hash:
             raise ModelError(
                 f"this file was made with a different build of model {bs.model_id!r} "

@@ -3,13 +3,16 @@
 ``app/spec/model_index.json`` names every model folder that ships in ``models/``, its task, the
 sha256 of its ``manifest.json`` (which itself lists the sha256 of every model file), the
 16-digit model hash that ``.aei`` files carry, and whether the model goes into the wheel.
-``defaults`` names each task's default model.
+``defaults`` names each task's default model. ``retired`` names the codec ids whose folders
+left ``models/``, each with the commit that last held the folder, so that a file written by one
+gets the command that restores its model.
 
 Two readers: ``app.core.runtime.registry`` picks each task's default from it, and ``setup.py`` copies the
 models marked ``wheel`` into the package at build time.  Edit it with the helper, which computes
 the hashes::
 
     python -m app.spec.model_index add models/<id> [--default] [--no-wheel]
+    python -m app.spec.model_index retire <id> --commit <sha>   # after removing models/<id>
     python -m app.spec.model_index check          # every entry against models/
 """
 
@@ -20,7 +23,7 @@ import hashlib
 import json
 import re
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .manifest import MANIFEST_NAME, TASKS, Manifest, ManifestError
@@ -49,6 +52,7 @@ class IndexEntry:
 class ModelIndex:
     models: dict[str, IndexEntry]
     defaults: dict[str, str]
+    retired: dict[str, str] = field(default_factory=dict)   # id -> commit that last held it
 
     def default(self, task: str) -> str | None:
         return self.defaults.get(task)
@@ -87,7 +91,8 @@ class ModelIndex:
                 row["float_source"] = e.float_source
             models[mid] = row
         return {"index_version": INDEX_VERSION, "defaults": dict(sorted(self.defaults.items())),
-                "models": models}
+                "models": models,
+                "retired": {mid: self.retired[mid] for mid in sorted(self.retired, key=_natural)}}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelIndex":
@@ -99,9 +104,18 @@ class ModelIndex:
                                       row.get("float_source"))
                       for mid, row in data["models"].items()}
             defaults = {str(k): str(v) for k, v in data["defaults"].items()}
+            retired = {str(k): str(v) for k, v in data.get("retired", {}).items()}
         except (KeyError, TypeError, AttributeError) as exc:
             raise ModelIndexError(f"malformed model index: {exc!r}") from exc
-        return cls(models, defaults)
+        return cls(models, defaults, retired)
+
+    def restore_hint(self, model_id: str) -> str | None:
+        """How to get a retired model's folder back, or None for an id that was never retired."""
+        commit = self.retired.get(model_id)
+        if commit is None:
+            return None
+        return (f"it is a retired model: restore it with 'git archive {commit} models/{model_id} "
+                f"| tar -x' in a clone of the project and pass --models models")
 
 
 def _natural(name: str) -> list:
@@ -178,6 +192,14 @@ def add(index: ModelIndex, model_dir: Path, default: bool = False,
     return entry
 
 
+def retire(index: ModelIndex, model_id: str, commit: str) -> None:
+    """Move a model whose folder left ``models/`` from the index to its retired list."""
+    if model_id in index.defaults.values():
+        raise ModelIndexError(f"{model_id} is a default model; make another the default first")
+    index.models.pop(model_id, None)
+    index.retired[model_id] = commit
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m app.spec.model_index",
                                 description="Edit or check app/spec/model_index.json.")
@@ -187,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--default", action="store_true", help="make it its task's default")
     a.add_argument("--no-wheel", dest="wheel", action="store_false", default=None,
                    help="list it but leave it out of the wheel")
+    r = sub.add_parser("retire", help="a model whose folder left models/: keep the commit "
+                                      "that restores it")
+    r.add_argument("model_id")
+    r.add_argument("--commit", required=True, help="a commit that still holds models/<id>")
     c = sub.add_parser("check", help="check the index against the models folder, both ways")
     c.add_argument("--models", type=Path, default=Path("models"))
     args = p.parse_args(argv)
@@ -200,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{entry.id}: {entry.task}, manifest sha256 {entry.manifest_sha256[:16]}…, "
                   f"{'in' if entry.wheel else 'not in'} the wheel"
                   + (", default" if index.default(entry.task) == entry.id else ""))
+            return 0
+        if args.command == "retire":
+            retire(index, args.model_id, args.commit)
+            save_index(index)
+            print(f"{args.model_id}: retired (restore from {args.commit})")
             return 0
         problems = index.problems(every_task=True)
         problems += [f"models/{p.parent.name} is not in the model index"

@@ -2,6 +2,8 @@
 
     python -m tests.golden.make_golden            # every codec id listed in docs/format.md
     python -m tests.golden.make_golden codec-hyperprior-v16   # add (or redo) one id
+    python -m tests.golden.make_golden --models /tmp/models codec-hyperprior-v9   # a retired
+                                    # id, from its folder restored out of the history
 
 Each golden file is a 64x48 synthetic picture compressed by one codec id at two qualities, on
 the CPU execution provider with one thread.  ``hashes.json`` records the sha256 of each file's
@@ -26,17 +28,29 @@ HASHES = HERE / "hashes.json"
 QUALITIES = (20.0, 85.0)
 WIDTH, HEIGHT = 64, 48
 IDS_HEADING = "## Codec ids this version decodes"
+RETIRED_HEADING = "### Retired codec ids"
+
+
+def _listed(heading: str, doc: Path) -> list[tuple[str, str]]:
+    """The lines "- `ID`" (and the rest of each line) right under ``heading``."""
+    out, inside = [], False
+    for line in doc.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            inside = line.strip() == heading
+        elif inside and line.startswith("- `"):
+            _, model_id, rest = line.split("`", 2)
+            out.append((model_id, rest))
+    return out
 
 
 def listed_codec_ids(doc: Path = FORMAT_DOC) -> list[str]:
-    """The ids in docs/format.md's list: the lines "- `ID`" under :data:`IDS_HEADING`."""
-    ids, inside = [], False
-    for line in doc.read_text(encoding="utf-8").splitlines():
-        if line.startswith("## "):
-            inside = line.strip() == IDS_HEADING
-        elif inside and line.startswith("- `"):
-            ids.append(line.split("`")[1])
-    return ids
+    """The ids in docs/format.md's list of the codec ids this version decodes."""
+    return [model_id for model_id, _ in _listed(IDS_HEADING, doc)]
+
+
+def retired_codec_ids(doc: Path = FORMAT_DOC) -> dict[str, str]:
+    """docs/format.md's retired ids, each with the commit that last held its model folder."""
+    return {model_id: rest.strip(" ()") for model_id, rest in _listed(RETIRED_HEADING, doc)}
 
 
 def golden_name(model_id: str, quality: float) -> str:
@@ -74,10 +88,10 @@ def symbols_sha256(codec, data: bytes) -> str:
     return h.hexdigest()
 
 
-def make(ids: list[str]) -> dict:
+def make(ids: list[str], models: Path | None = None) -> dict:
     from app.core.engine import Engine
 
-    engine = Engine(provider="cpu", threads=1)
+    engine = Engine(models_dir=models, provider="cpu", threads=1)
     entries = json.loads(HASHES.read_text())["files"] if HASHES.exists() else {}
     px = source_image()
     for model_id in ids:
@@ -98,4 +112,8 @@ def make(ids: list[str]) -> dict:
 
 
 if __name__ == "__main__":
-    make(sys.argv[1:] or listed_codec_ids())
+    args = sys.argv[1:]
+    folder = None
+    if args[:1] == ["--models"]:
+        folder, args = Path(args[1]), args[2:]
+    make(args or listed_codec_ids(), folder)

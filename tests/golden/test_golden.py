@@ -28,6 +28,7 @@ from tests.golden.make_golden import (
     golden_name,
     listed_codec_ids,
     pixels_sha256,
+    retired_codec_ids,
     symbols_sha256,
 )
 
@@ -61,7 +62,20 @@ def test_docs_list_the_codec_ids_and_each_has_golden_files():
         for q in QUALITIES:
             name = golden_name(model_id, q)
             assert name in GOLDEN and (HERE / name).is_file(), f"no golden file for {model_id}"
-    assert {e["model"] for e in GOLDEN.values()} == set(ids), "a golden id is not documented"
+    retired = retired_codec_ids()
+    assert not set(retired) & set(ids)
+    assert {e["model"] for e in GOLDEN.values()} == set(ids) | set(retired), \
+        "a golden id is not documented"
+    for model_id in retired:
+        assert all(golden_name(model_id, q) in GOLDEN for q in QUALITIES), model_id
+
+
+def test_docs_and_the_model_index_agree_on_the_retired_ids():
+    from app.spec.model_index import load_index
+
+    index = load_index()
+    assert index.retired == retired_codec_ids()
+    assert not set(index.retired) & set(index.models)
 
 
 def test_golden_files_are_small():
@@ -69,8 +83,7 @@ def test_golden_files_are_small():
         assert (HERE / name).stat().st_size < 5000, name
 
 
-@pytest.mark.parametrize("name", sorted(GOLDEN))
-def test_golden_file_decodes_bit_exactly(engine, name):
+def check_bit_exact(engine, name: str) -> None:
     entry = GOLDEN[name]
     data = golden_bytes(name)
     bs = unpack(data)
@@ -83,6 +96,51 @@ def test_golden_file_decodes_bit_exactly(engine, name):
     assert pixels.shape == (48, 64, 3) and pixels.dtype == np.uint8
     assert pixels_sha256(pixels) == entry["pixels_sha256"], \
         f"{name}: same symbols, other pixels (the float synthesis graph changed)"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in GOLDEN
+                                        if GOLDEN[n]["model"] in listed_codec_ids()))
+def test_golden_file_decodes_bit_exactly(engine, name):
+    check_bit_exact(engine, name)
+
+
+@pytest.fixture(scope="module")
+def restored_models(tmp_path_factory):
+    """The retired models' folders, restored from the commits docs/format.md names (as a user
+    would); skipped where this clone lacks that history (a shallow clone)."""
+    out = tmp_path_factory.mktemp("restored")
+    for model_id, commit in retired_codec_ids().items():
+        have = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPO,
+                              capture_output=True)
+        if have.returncode:
+            pytest.skip(f"this clone does not hold commit {commit} (shallow clone?)")
+        files = [f"models/{model_id}/{n}" for n in ("manifest.json", "card.md", "analysis.onnx",
+                                                    "hyper_analysis.onnx", "synthesis.onnx",
+                                                    "tables.npz")]
+        archive = subprocess.run(["git", "archive", commit, *files], cwd=REPO,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(out)], input=archive, check=True)
+    return out / "models"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in GOLDEN
+                                        if GOLDEN[n]["model"] in retired_codec_ids()))
+def test_a_retired_id_decodes_bit_exactly_once_restored_from_history(restored_models, name):
+    from app.core.engine import Engine
+
+    check_bit_exact(Engine(models_dir=restored_models, provider="cpu", threads=1), name)
+
+
+def test_a_retired_id_without_its_model_names_the_command_that_restores_it():
+    from app.core.engine import Engine
+    from app.core.runtime.registry import ModelNotFoundError
+
+    engine = Engine(provider="cpu")
+    for model_id, commit in retired_codec_ids().items():
+        with pytest.raises(ModelNotFoundError) as err:
+            engine.codec_for(golden_bytes(golden_name(model_id, QUALITIES[0])))
+        assert f"'{model_id}'" in str(err.value) and "\n" not in str(err.value)
+        assert f"git archive {commit} models/{model_id}" in str(err.value)
 
 
 def test_golden_file_decodes_through_the_cli(tmp_path):
