@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,8 @@ from .runtime.sessions import SessionPool
 
 __all__ = ["CompressResult", "Denoised", "Engine"]
 
+ANALYSES_KEPT = 2
+
 
 class Engine:
     """The models of one folder on one execution provider; implements
@@ -30,7 +33,9 @@ class Engine:
         self.registry = Registry(models_dir)
         self.sessions = SessionPool(self.registry, provider, threads)
         self._codecs: dict[str, Codec] = {}
-        self._analysis: tuple[tuple, Analysis] | None = None  # last image analysed
+        # The last images analysed, newest last: two, so that a small copy (the GUI's preview)
+        # never evicts the full image a slider is moving over.
+        self._analyses: OrderedDict[tuple, Analysis] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -82,16 +87,19 @@ class Engine:
         return CompressResult(data, float(quality), time.perf_counter() - t, codec.model.id)
 
     def _analyse(self, codec: Codec, pixels: np.ndarray) -> Analysis:
-        """The analysis transform of the last image is kept, so that trying another quality
+        """The analysis transform of the last images is kept, so that trying another quality
         (a slider move, a target-size search) costs only the entropy-coding part."""
         arr = np.ascontiguousarray(pixels)
         key = (codec.model.id, arr.shape, hashlib.blake2b(arr.data, digest_size=16).digest())
         with self._lock:
-            if self._analysis is not None and self._analysis[0] == key:
-                return self._analysis[1]
+            if key in self._analyses:
+                self._analyses.move_to_end(key)
+                return self._analyses[key]
         analysis = codec.analyse(arr)
         with self._lock:
-            self._analysis = (key, analysis)
+            self._analyses[key] = analysis
+            while len(self._analyses) > ANALYSES_KEPT:
+                self._analyses.popitem(last=False)
         return analysis
 
     def decompress(self, data: bytes) -> np.ndarray:
