@@ -1,5 +1,5 @@
-"""Entry point of the ``aestudio`` command: the GUI (bare, ``gui [FILE...]`` or ``FILE...`` as
-a desktop entry's ``Exec=aestudio %F`` passes them), otherwise the CLI.
+"""Entry point of the ``aestudio`` command: the GUI (bare, ``gui [FILE...]``, ``FILE...`` as
+a desktop entry's ``Exec=aestudio %F`` passes them, or a folder for Batch), otherwise the CLI.
 
 Kept apart from ``app.cli`` so that the CLI, ``--help`` included, never imports Qt, and so that
 a machine without a display gets one line and exit status 1 instead of Qt's abort."""
@@ -10,18 +10,19 @@ import sys
 from pathlib import Path
 
 from app.core.io.file_types import AEI_SUFFIX, IMAGE_SUFFIXES
-from app.gui.display_check import display_problem, no_display_line
+from app.gui.display_check import display_problem, no_display_line, plugin_failure
 
 EXIT_NO_DISPLAY = 1
 GUI_SUFFIXES = (AEI_SUFFIX, *IMAGE_SUFFIXES)  # what the GUI opens
 
 
 def is_gui_file(arg: str) -> bool:
-    """A path given as ``aestudio FILE``: an existing file or a name the GUI opens."""
+    """A path given as ``aestudio FILE`` or ``aestudio DIR``: an existing file or folder (a
+    folder opens Batch), or a name the GUI opens."""
     if arg.startswith("-"):
         return False
     path = Path(arg)
-    return path.suffix.lower() in GUI_SUFFIXES or path.is_file()
+    return path.suffix.lower() in GUI_SUFFIXES or path.is_file() or path.is_dir()
 
 
 def gui_files(argv: list[str]) -> list[str]:
@@ -34,8 +35,8 @@ def gui_files(argv: list[str]) -> list[str]:
 
 
 def wants_gui(argv: list[str]) -> bool:
-    """Bare ``aestudio``, ``aestudio gui ...`` and ``aestudio FILE...`` open the GUI; a
-    command name always wins over a file of the same name."""
+    """Bare ``aestudio``, ``aestudio gui ...``, ``aestudio FILE...`` and ``aestudio DIR`` open
+    the GUI; a command name always wins over a file or folder of the same name."""
     from app.cli.main import COMMANDS
 
     if not argv or argv[0] == "gui":
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from app.gui.app import run_gui
     except ImportError as exc:  # Qt itself cannot load (a missing system library)
-        print(no_display_line(f"Qt cannot load ({exc})"), file=sys.stderr)
+        print(plugin_failure(f"Qt cannot load ({exc})"), file=sys.stderr)
         return EXIT_NO_DISPLAY
     return run_gui(files)
 

@@ -103,12 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_batch_parser(sub, common)
     m = sub.add_parser("demo", parents=[common], help="run every job on the bundled sample")
     m.add_argument("image", nargs="?", type=Path, help="another image to use")
-    g = sub.add_parser("gui", help="open the desktop app (optionally on FILE...)",
+    g = sub.add_parser("gui", help="open the desktop app (optionally on FILE... or a folder)",
                        description="Open the desktop app on FILE (an image or .aei file; "
                        "several: Page Up / Page Down step through them), or on an empty window "
-                       "(Open, Open sample). `aestudio FILE...` does the same. Without a display it prints "
-                       "one line and exits with status 1.")
-    g.add_argument("files", nargs="*", metavar="FILE", help="image or .aei file to open")
+                       "(Open, Open sample). A folder opens the Batch dialog on it. "
+                       "`aestudio FILE...` and `aestudio DIR` do the same. Without a display it "
+                       "prints one line and exits with status 1.")
+    g.add_argument("files", nargs="*", metavar="FILE",
+                   help="image or .aei file to open, or a folder for Batch")
     return p
 
 

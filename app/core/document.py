@@ -28,6 +28,8 @@ MODES = ("compress", "denoise", "inpaint")
 # sample; pasted: the clipboard; none: nothing open
 SOURCE_KINDS = ("none", "file", "aei", "sample", "pasted")
 CANCELLED_NOTE = "Cancelled."
+# How a preview's caption ends while the full result is computed (cut when the job stops).
+PREVIEW_PENDING = " · the full result is on its way…"
 
 
 class Event:
@@ -299,7 +301,11 @@ class Document:
         for mode, s in self.modes.items():
             if s.busy and mode != keep:
                 s.busy, s.busy_text, s.note = False, "", note
-                s.preview, s.preview_text = None, ""
+                if s.result is None and s.preview is not None:
+                    # a stopped job keeps its quick preview, said to be one that stopped
+                    s.preview_text = s.preview_text.split(PREVIEW_PENDING)[0] + " · stopped"
+                else:
+                    s.preview, s.preview_text = None, ""
                 self.mode_changed.emit(mode)
         for side, same in self.classic.items():
             if same.busy:

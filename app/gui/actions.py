@@ -12,6 +12,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
+from .batch_open import open_batch
+from .save_shown import (
+    connect_save_buttons,
+    save_aei_dialog,
+    save_result_dialog,
+    save_shown_dialog,
+)
 from .theme import THEMES
 
 if TYPE_CHECKING:
@@ -69,16 +76,21 @@ def _file_menu(win: MainWindow) -> None:
     a = make_action
     win.open_action = a(win, "&Open…", win.open_dialog, StandardKey.Open,
                         "Open an image or an .aei file", "Ctrl+O")
-    win.save_aei_action = a(win, "&Save .aei…", win.save_aei_dialog, StandardKey.Save,
-                            "Save the compressed file", "Ctrl+S")
-    win.save_image_action = a(win, "Save &decoded image…", win.save_result_dialog,
+    # Save… saves what the right side shows in the current mode (app/gui/save_shown.py)
+    win.save_action = a(win, "&Save…", lambda: save_shown_dialog(win), StandardKey.Save,
+                        "Save what the right side shows: the .aei file in Compress, the "
+                        "result image in Denoise and Inpaint", "Ctrl+S")
+    win.save_aei_action = a(win, "Save .&aei…", lambda: save_aei_dialog(win), None,
+                            "Save the compressed file")
+    win.save_image_action = a(win, "Save &decoded image…", lambda: save_result_dialog(win),
                               StandardKey.SaveAs, "Save the result image (PNG, JPEG, WebP)",
                               "Ctrl+Shift+S")
+    connect_save_buttons(win)  # the Denoise and Inpaint panels' Save… do what Save… does
     win.next_action = a(win, "&Next image", lambda: win.step_file(1), "PgDown",
                         "Next of the dropped files")
     win.previous_action = a(win, "&Previous image", lambda: win.step_file(-1), "PgUp",
                             "Previous of the dropped files")
-    win.batch_action = a(win, "&Batch…", win.open_batch_dialog, "Ctrl+B",
+    win.batch_action = a(win, "&Batch…", lambda: open_batch(win), "Ctrl+B",
                          "Run a task over a whole folder")
     win.load_mask_action = a(win, "Load &mask…", win.load_mask_dialog, None,
                              "Load an inpainting mask (white = hole)")
@@ -88,7 +100,7 @@ def _file_menu(win: MainWindow) -> None:
     menu.addAction(win.open_action)
     win.recent_menu = menu.addMenu("Open &Recent")
     win.recent_menu.aboutToShow.connect(win.rebuild_recent_menu)
-    for action in (win.save_aei_action, win.save_image_action):
+    for action in (win.save_action, win.save_aei_action, win.save_image_action):
         menu.addAction(action)
     # Compress mode: either side of the comparison, as the file it shows (Squoosh-style)
     from .compare_sides import save_side_dialog

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QtMsgType, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from .display_check import no_display_line
+from .display_check import plugin_failure
 
 __all__ = ["APP_NAME", "DESKTOP_FILE_NAME", "create_application", "run_gui"]
 
@@ -32,8 +32,8 @@ def _new_application(argv: list[str]) -> QApplication:
         if mode == QtMsgType.QtFatalMsg:
             platform = os.environ.get("QT_QPA_PLATFORM") or "default"
             where = os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY") or "none"
-            print(no_display_line(f"Qt could not start its {platform!r} platform plugin "
-                                  f"(display {where!r})"), file=sys.stderr, flush=True)
+            print(plugin_failure(f"Qt could not start its {platform!r} platform plugin "
+                                 f"(display {where!r})"), file=sys.stderr, flush=True)
             os._exit(1)  # returning would let Qt abort()
         held.append(message)
 
@@ -65,7 +65,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
 def run_gui(argv: list[str]) -> int:
     """Open the main window on the files in ``argv`` (images or .aei; several are a list to
-    step through with Page Up / Page Down), or on the bundled sample."""
+    step through with Page Up / Page Down; a folder opens Batch), or on the empty state."""
     app = create_application()
     try:
         from app.core.engine import Engine
@@ -88,19 +88,37 @@ def run_gui(argv: list[str]) -> int:
         problems = "\n".join(engine.registry.problems)
         window.show_error(f"No codec model was found in {engine.registry.root}."
                           + (f"\n\n{problems}" if problems else ""))
-    paths = [Path(a) for a in argv]
-    if len(paths) > 1:
-        window.open_files(paths)
-    elif paths:
-        window.open_path(paths[0])
+    files, folder = open_arguments(window, [Path(a) for a in argv])
     # no file: the window's empty state (drop zone, Open, Open sample), nothing runs unasked
     if os.environ.get(QUIT_AFTER_LOAD_ENV) == "1":
-        if paths:
-            _quit_after_load(app, window, paths[0].name)
-        else:  # nothing to wait for: report the empty state once the window is up
-            QTimer.singleShot(0, lambda: (print("loaded: nothing (empty state)", flush=True),
+        if files:
+            _quit_after_load(app, window, files[0].name)
+        else:  # nothing to wait for: report the empty state (or Batch) once the window is up
+            shown = "nothing (empty state)" if folder is None else (
+                f"batch on {folder.name} (task {window.batch_dialog.task})")
+            QTimer.singleShot(0, lambda: (print(f"loaded: {shown}", flush=True),
                                           window.close(), app.exit(0)))
     return app.exec()
+
+
+def open_arguments(window, paths: list[Path]) -> tuple[list[Path], Path | None]:
+    """Open the command line's paths: the files in the window (several: a list to step
+    through), the first folder in the Batch dialog, as a dropped folder does; further
+    folders are skipped with one line on stderr. Returns (the files, the folder or None)."""
+    from .batch_open import open_batch
+
+    folders = [p for p in paths if p.is_dir()]
+    files = [p for p in paths if not p.is_dir()]
+    for skipped in folders[1:]:
+        print(f"aestudio: warning: skipped the folder {skipped}: Batch opens on one folder "
+              f"({folders[0]})", file=sys.stderr)
+    if len(files) > 1:
+        window.open_files(files)
+    elif files:
+        window.open_path(files[0])
+    if folders:
+        open_batch(window, folders[0])
+    return files, folders[0] if folders else None
 
 
 def _quit_after_load(app: QApplication, window, name: str) -> None:
@@ -109,7 +127,8 @@ def _quit_after_load(app: QApplication, window, name: str) -> None:
     on stdout and quit."""
 
     def poll() -> None:
-        if window.controller.is_busy:
+        # a large file is read in the background: an earlier error is not this file's result
+        if window.controller.is_busy or window.opening:
             QTimer.singleShot(50, poll)
             return
         if window.current_name == name and window.current_pixels is not None:

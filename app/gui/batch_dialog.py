@@ -2,7 +2,8 @@
 folder" at the end. Opened by File ▸ Batch… or by dropping a folder on the main window; the
 task defaults to the main window's mode. Each task has its own options, the model included
 (:mod:`app.gui.batch_options`); failed files are listed one clean line each and the run ends
-with a summary (:mod:`app.gui.batch_text`).
+with a summary (:mod:`app.gui.batch_text`). Opening it from the window, the folders kept
+across restarts and the suggested output folder are in :mod:`app.gui.batch_setup`.
 
 The work is :class:`app.core.batch.BatchRunner` (the local backend of ``aestudio batch``) in a
 :class:`QThread`; its progress callbacks arrive here as queued signals.
@@ -12,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QMimeData, QObject, QThread, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -44,35 +45,27 @@ from app.core.batch import (
 )
 
 from .batch_options import TaskOptions
+from .batch_setup import (
+    INPUT_KEY,
+    OUTPUT_KEY,
+    SuggestedEdit,
+    dropped_folder,
+    engine_settings,
+    fix_label_width,
+    open_folder,
+    open_folder_failed,
+)
 from .batch_text import error_row, report_summary
 
-__all__ = ["BatchDialog", "BatchThread", "dropped_folder"]
+if TYPE_CHECKING:
+    from .settings import Settings
+
+__all__ = ["BatchDialog", "BatchThread", "dropped_folder", "engine_settings"]
 
 IDLE_HINT = "Choose an input folder, an output folder and a task."
+MASKS_HINT = "Choose the masks folder: white = fill, the same names as the images."
 TASK_LABELS = {"denoise": "Denoise", "inpaint": "Inpaint (masks folder)",
                "compress": "Compress to .aei", "decompress": "Decompress .aei"}
-
-
-def dropped_folder(mime: QMimeData) -> Path | None:
-    """The first local folder among the URLs of a drag, else None."""
-    if not mime.hasUrls():
-        return None
-    for url in mime.urls():
-        if url.isLocalFile() and Path(url.toLocalFile()).is_dir():
-            return Path(url.toLocalFile())
-    return None
-
-
-def engine_settings(engine: Any) -> tuple[str | None, str | None]:
-    """(models folder, provider) of an :class:`~app.core.engine.Engine`, for the batch's own
-    engines; None where the engine does not say (defaults then apply)."""
-    registry = getattr(engine, "registry", None)
-    models = str(registry.root) if registry is not None else None
-    providers = getattr(getattr(engine, "sessions", None), "providers", None) or []
-    provider = None
-    if providers:
-        provider = "cuda" if providers[0].startswith("CUDA") else "cpu"
-    return models, provider
 
 
 class BatchThread(QThread):
@@ -108,21 +101,24 @@ class BatchDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, *, models_dir: str | None = None,
                  provider: str | None = None,
                  engine_factory: Callable[[int], Any] | None = None,
-                 input_dir: str | Path | None = None, task: str | None = None) -> None:
+                 input_dir: str | Path | None = None, task: str | None = None,
+                 settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch")
         self.models_dir = models_dir
         self.provider = provider
         self.engine_factory = engine_factory
+        self.settings = settings  # the folders are remembered there
         self.batch_thread: BatchThread | None = None
         self.report: BatchReport | None = None
         self.last_error: str | None = None
-        self._output_edited = False
         self._build()
         if task in TASK_LABELS:
             self.set_task(task)
         if input_dir is not None:
             self.set_input(input_dir)
+        elif settings is not None:
+            self._restore_folders()
         self._on_task_changed()
         self.resize(640, 520)
 
@@ -139,14 +135,20 @@ class BatchDialog(QDialog):
 
     def _build(self) -> None:
         self.input_edit = QLineEdit(self)
-        self.output_edit = QLineEdit(self)
-        self.output_edit.textEdited.connect(lambda _t: setattr(self, "_output_edited", True))
+        self.output_edit = SuggestedEdit(self)  # typing replaces the suggested folder
         self.input_edit.editingFinished.connect(lambda: self._suggest_output())
         self.task_combo = QComboBox(self)
         for task, label in TASK_LABELS.items():
             self.task_combo.addItem(label, task)
         self.task_combo.currentIndexChanged.connect(self._on_task_changed)
-        self.task_options = TaskOptions(self._folder_row, self.models_dir, self)
+        form = QFormLayout()
+        self.input_row = self._folder_row(self.input_edit, "Input folder")
+        self.output_row = self._folder_row(self.output_edit, "Output folder")
+        form.addRow("Input folder", self.input_row)
+        form.addRow("Output folder", self.output_row)
+        form.addRow("Task", self.task_combo)
+        # each task's rows in this form: one label column for every task
+        self.task_options = TaskOptions(form, self._folder_row, self.models_dir, self)
         self.masks_edit = self.task_options.masks_edit
         self.masks_row = self.task_options.masks_row
         self.quality_spin = self.task_options.quality_spin
@@ -158,22 +160,19 @@ class BatchDialog(QDialog):
         self.workers_spin.setValue(default_workers())
         self.workers_spin.setToolTip("Inference workers, each with its own model sessions")
 
-        form = QFormLayout()
-        self.input_row = self._folder_row(self.input_edit, "Input folder")
-        self.output_row = self._folder_row(self.output_edit, "Output folder")
-        form.addRow("Input folder", self.input_row)
-        form.addRow("Output folder", self.output_row)
-        form.addRow("Task", self.task_combo)
-        form.addRow("", self.task_options)
         form.addRow("Workers", self.workers_spin)
         form.addRow("", self.recursive_check)
         form.addRow("", self.skip_check)
+        fix_label_width(form)
 
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
         self.status_label = QLabel(IDLE_HINT, self)
         self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(  # paths and errors can be copied
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
         self.log.setPlaceholderText("Files that could not be processed are listed here.")
@@ -220,28 +219,55 @@ class BatchDialog(QDialog):
         return self.batch_thread is not None and self.batch_thread.isRunning()
 
     def set_input(self, folder: str | Path) -> None:
+        """Another input folder (a dropped one, one from the command line): the output
+        folder is suggested for it anew."""
+        if str(folder) != self.input_edit.text().strip():
+            self.output_edit.suggested = True
         self.input_edit.setText(str(folder))
         self._suggest_output()
 
     def set_output(self, folder: str | Path) -> None:
         self.output_edit.setText(str(folder))
-        self._output_edited = True
+        self.output_edit.suggested = False
 
     def _suggest_output(self) -> None:
         """A sibling of the input folder named after the task, until the user picks one."""
         text = self.input_edit.text().strip()
-        if not text or self._output_edited:
+        if not text or (self.output_edit.text().strip() and not self.output_edit.suggested):
             return
         src = Path(text)
-        self.output_edit.setText(str(src.with_name(f"{src.name}_{self.task}")))
+        self.output_edit.suggest(str(src.with_name(f"{src.name}_{self.task}")))
+
+    def _restore_folders(self) -> None:
+        """The folders of the last batch started, where they still exist."""
+        # an output folder is made by the batch: it need not exist yet
+        folder = self.settings.folder(INPUT_KEY)
+        output = self.settings.folder(OUTPUT_KEY, must_exist=False) if folder else ""
+        if folder:
+            self.set_input(folder)
+        if output and output != self.output_edit.text():
+            self.set_output(output)
 
     def _on_task_changed(self, *_args) -> None:
         self.task_options.show_task(self.task)
         self._suggest_output()
+        self._show_hint()
+
+    def _show_hint(self, *_args) -> None:
+        """What is still missing before Start, while no run has anything to say."""
+        if self.is_running or self.report is not None or self.last_error is not None:
+            return
+        hint = ""
+        if not (self.input_edit.text().strip() and self.output_edit.text().strip()):
+            hint = IDLE_HINT
+        elif self.task == "inpaint" and not self.masks_edit.text().strip():
+            hint = MASKS_HINT
+        self.status_label.setText(hint)
 
     def _forget_report(self, *_args) -> None:
         """Clear the last run's summary, rows and hint once the user sets up another run."""
         if self.is_running or (self.report is None and self.last_error is None):
+            self._show_hint()
             return
         self.report = None
         self.last_error = None
@@ -249,7 +275,7 @@ class BatchDialog(QDialog):
         self.open_button.setEnabled(False)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
-        self.status_label.setText(IDLE_HINT)
+        self._show_hint()
 
     def _browse(self, edit: QLineEdit, title: str) -> None:
         folder = QFileDialog.getExistingDirectory(self, title, edit.text())
@@ -258,7 +284,7 @@ class BatchDialog(QDialog):
             if edit is self.input_edit:
                 self._suggest_output()
             elif edit is self.output_edit:
-                self._output_edited = True
+                self.output_edit.suggested = False
 
     def options(self) -> BatchOptions:
         return BatchOptions(task=self.task, input_dir=self.input_edit.text().strip(),
@@ -287,6 +313,9 @@ class BatchDialog(QDialog):
         if not opts.input_dir or not opts.output_dir:
             self._show_error("Choose an input folder and an output folder first.")
             return False
+        if self.settings is not None:
+            self.settings.set_folder(INPUT_KEY, opts.input_dir)
+            self.settings.set_folder(OUTPUT_KEY, opts.output_dir)
         self.report = None
         self.last_error = None
         self.log.clear()
@@ -308,10 +337,16 @@ class BatchDialog(QDialog):
             self.batch_thread.cancel()
 
     def open_output_folder(self) -> bool:
+        """Show the output folder in the desktop's file manager; where there is none, say
+        so and give its path."""
         folder = self.output_edit.text().strip()
         if not folder:
             return False
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(folder).resolve())))
+        if open_folder(folder):
+            return True
+        summary = report_summary(self.report) + "\n" if self.report is not None else ""
+        self.status_label.setText(summary + open_folder_failed(folder))
+        return False
 
     def wait_done(self, timeout_ms: int = 30000) -> bool:
         """Wait for the batch thread to end (tests, closing)."""
@@ -351,8 +386,9 @@ class BatchDialog(QDialog):
         self.last_error = message
         self.status_label.setText(f"Cannot run the batch: {message}")
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if self.is_running:
             self.cancel()
             self.wait_done(60000)
         super().closeEvent(event)
+

@@ -6,10 +6,17 @@ replaces the controller's compress job and the two sides can run at once. One ge
 counter per side drops a result whose inputs changed while it was computed (a new image, a
 new AE Studio file, another choice). Results go into the document (``finish_same_size``);
 the widgets redraw from there.
+
+A side is shown as soon as its file is encoded and decoded (with its bytes and PSNR); its
+MS-SSIM, which takes several times as long as a WebP encode, follows from a second job and is
+added to the same result if that is still the one shown. A same-size search starts from the
+quality it found last time for the same image and format: moving the AE Studio quality slider
+changes the target a little, so two or three probes find the new quality.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,22 +38,36 @@ __all__ = ["ClassicEncoder", "encode_side"]
 MS_SSIM_MAX_PIXELS = 4_000_000  # above this MS-SSIM costs seconds: PSNR only
 
 
-def encode_side(pixels: np.ndarray, fmt: str, plan: tuple[str, int],
-                cancel=None) -> dict[str, Any]:
-    """The classic encoding of ``pixels`` for a plan from :func:`encode_plan`, measured."""
+def _reference(pixels: np.ndarray) -> np.ndarray:
+    """What a classic side is compared with: ``pixels`` without alpha."""
+    return pixels[:, :, :3] if pixels.ndim == 3 and pixels.shape[2] == 4 else pixels
+
+
+def encode_side(pixels: np.ndarray, fmt: str, plan: tuple[str, int], cancel=None,
+                guess: int | None = None) -> dict[str, Any]:
+    """The classic encoding of ``pixels`` for a plan from :func:`encode_plan`, with its PSNR
+    (``ms_ssim`` None: :func:`side_ms_ssim` measures it). ``guess``: a same-size search's
+    first quality."""
     how, value = plan
     if how == "size":
-        res = encode_at_size(pixels, fmt, value, cancel=cancel)
+        res = encode_at_size(pixels, fmt, value, cancel=cancel, guess=guess)
     else:
         res = encode_at_quality(pixels, fmt, value)
-    ref = pixels[:, :, :3] if pixels.ndim == 3 and pixels.shape[2] == 4 else pixels
+    ref = _reference(pixels)
     out = res.pixels.reshape(ref.shape)
     prepare(out)  # its screen image, made here in the encoder's thread, not on the UI thread
-    small = ref.shape[0] * ref.shape[1] <= MS_SSIM_MAX_PIXELS
-    score = ms_ssim_or_none(ref, out) if small else None   # also None when too small for five scales
     return {"format": fmt, "quality": res.quality, "bytes": len(res.data), "fits": res.fits,
-            "pixels": out, "psnr": psnr(ref, out), "ms_ssim": score, "seconds": res.seconds,
+            "pixels": out, "psnr": psnr(ref, out), "ms_ssim": None, "seconds": res.seconds,
             "data": res.data, "match": how == "size"}
+
+
+def side_ms_ssim(pixels: np.ndarray, result: dict[str, Any]) -> float | None:
+    """MS-SSIM of a classic side against ``pixels`` (None above ``MS_SSIM_MAX_PIXELS``, where
+    it costs seconds, and for images too small for its five scales)."""
+    ref = _reference(pixels)
+    if ref.shape[0] * ref.shape[1] > MS_SSIM_MAX_PIXELS:
+        return None
+    return ms_ssim_or_none(ref, result["pixels"])
 
 
 class ClassicEncoder(QObject):
@@ -58,13 +79,19 @@ class ClassicEncoder(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
         self._generation = {s: 0 for s in SIDES}
-        self._jobs: dict[tuple[str, int], Worker] = {}
-        self._retired: list[Worker] = []
+        self._workers: list[Worker] = []
+        self._found: dict[str, int] = {}  # format -> the quality its last search found
+        document.image_changed.connect(self._forget_found)
         document.image_changed.connect(self.refresh)
         document.mode_changed.connect(lambda mode: mode == "compress" and self.refresh())
 
     def set_choice(self, side: str, choice: SideChoice) -> None:
-        """Show ``choice`` on ``side`` and encode what it needs."""
+        """Show ``choice`` on ``side`` and encode what it needs. Two classic sides cannot
+        each take the other's size: ticking "same size" on one unticks it on the other,
+        which then keeps its own quality."""
+        mate = self.document.sides[other(side)]
+        if choice.is_codec and choice.match and mate.is_codec and mate.match:
+            self.document.set_side(other(side), replace(mate, match=False))
         self.document.set_side(side, choice)
         self.refresh()
 
@@ -72,6 +99,9 @@ class ClassicEncoder(QObject):
         """Start every classic side that has no result, is not running and can be planned."""
         for side in SIDES:
             self._maybe_start(side)
+
+    def _forget_found(self) -> None:
+        self._found.clear()  # another image: the qualities found say nothing about it
 
     def _target(self, side: str) -> int | None:
         doc = self.document
@@ -95,30 +125,49 @@ class ClassicEncoder(QObject):
         if plan is None:
             return
         gen = self._generation[side]
-        pixels, fmt = doc.image, choice.kind
+        pixels, fmt, guess = doc.image, choice.kind, self._found.get(choice.kind)
         doc.start_same_size(fmt, side)
 
         def job(_progress, cancel):
-            return encode_side(pixels, fmt, plan, cancel)
+            return encode_side(pixels, fmt, plan, cancel, guess)
 
-        worker = Worker(job, f"classic-{side}")
-        worker.signals.finished.connect(lambda r, s=side, g=gen: self._on_done(s, g, r, None))
-        worker.signals.errored.connect(lambda m, s=side, g=gen: self._on_done(s, g, None, m))
-        self._jobs[(side, gen)] = worker
+        self._start(f"classic-{side}", job,
+                    lambda r, s=side, g=gen: self._on_done(s, g, r, None),
+                    lambda m, s=side, g=gen: self._on_done(s, g, None, m))
+
+    def _start(self, name: str, job, done, errored=None) -> None:
+        worker = Worker(job, name)
+        worker.signals.finished.connect(done)
+        if errored is not None:
+            worker.signals.errored.connect(errored)
+        # kept until its run() has returned (the pool does not own it)
+        self._workers = [w for w in self._workers if not w.done.is_set()] + [worker]
         self.pool.start(worker)
 
     def _on_done(self, side: str, gen: int, result: dict | None, message: str | None) -> None:
-        worker = self._jobs.pop((side, gen), None)
-        self._retired = [w for w in self._retired if not w.done.is_set()]
-        if worker is not None:
-            self._retired.append(worker)
         if gen != self._generation[side] or not self.document.classic[side].busy:
             return
         if result is not None:
+            if result["match"]:
+                self._found[result["format"]] = result["quality"]
             self.document.finish_same_size(result, side)
+            self._measure(side, result)
             self.refresh()  # a side matching this one's size can start now
         elif message != CANCELLED_MESSAGE:
             self.document.fail_same_size(message or "failed", side)
+
+    def _measure(self, side: str, result: dict[str, Any]) -> None:
+        """The side's MS-SSIM, added to ``result`` if it is still the one shown then."""
+        pixels = self.document.image
+
+        def added(score: float | None) -> None:
+            doc = self.document
+            if score is not None and doc.classic[side].result is result:
+                result["ms_ssim"] = score
+                doc.same_size_changed.emit()
+
+        self._start(f"classic-{side}-ms-ssim", lambda _p, _c: side_ms_ssim(pixels, result),
+                    added)
 
     @property
     def is_busy(self) -> bool:
@@ -127,6 +176,6 @@ class ClassicEncoder(QObject):
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         for side in SIDES:
             self._generation[side] += 1
-        for worker in self._jobs.values():
+        for worker in self._workers:
             worker.cancel()
         return self.pool.waitForDone(timeout_ms)

@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QPushButton,
+    QSizePolicy,
     QSpinBox,
+    QToolButton,
     QWidget,
 )
 
@@ -33,6 +35,32 @@ if TYPE_CHECKING:
     from app.core.document import Document
 
 __all__ = ["SideControls", "kind_combo", "side_file", "side_file_name"]
+
+
+class _QualitySpin(QSpinBox):
+    """A side's own quality; while "same size" chooses it, the box shows the quality in use
+    ("q 17", or "auto" until it is found), never the own quality it does not use."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.in_use: str | None = None
+
+    def textFromValue(self, value: int) -> str:  # noqa: N802 - Qt override
+        return self.in_use if self.in_use is not None else super().textFromValue(value)
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802 - Qt override
+        # the quality in use is shown, never read back as the side's own quality
+        return self.value() if self.in_use is not None else super().valueFromText(text)
+
+    def validate(self, text: str, pos: int):  # noqa: D102 - Qt override
+        if self.in_use is not None:
+            return QValidator.State.Acceptable, text, pos
+        return super().validate(text, pos)
+
+    def show_in_use(self, text: str | None) -> None:
+        self.in_use = text
+        self.setPrefix("q " if text is None else "")  # "auto" and "q 17" carry their own
+        self.lineEdit().setText(self.prefix() + self.textFromValue(self.value()))
 
 
 def kind_combo(parent: QWidget, labels: dict[str, str] | None = None) -> QComboBox:
@@ -62,23 +90,30 @@ class SideControls(QWidget):
         self.side = side
         self.combo = combo if combo is not None else kind_combo(self)
         self.combo.setParent(self)
-        self.quality_spin = QSpinBox(self)
+        self.quality_spin = _QualitySpin(self)
         self.quality_spin.setRange(1, 100)
         self.quality_spin.setValue(75)
-        self.quality_spin.setPrefix("q ")
-        self.quality_spin.setToolTip("This codec's own quality (1–100)")
-        self.match_check = QCheckBox("same size as the other side", self)
+        # short enough not to be cut at the minimum window size, with both sides' controls
+        self.match_check = QCheckBox("same size", self)
         self.match_check.setChecked(True)
-        self.match_check.setToolTip("Encode at the highest quality whose file is no larger "
-                                    "than the other side's: the fair comparison")
-        self.save_button = QPushButton("Save…", self)
+        self.match_check.setToolTip("Same size as the other side: encode at the highest "
+                                    "quality whose file is no larger than the other side's "
+                                    "(the fair comparison)")
+        # a tool button: a push button's minimum width left no room for both sides' controls
+        # at the minimum window size
+        self.save_button = QToolButton(self)
+        self.save_button.setText("Save…")
         self.save_button.setToolTip(f"Save the {side} side's file")
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel(f"{side.capitalize()} side", self))
+        label = QLabel(side.capitalize(), self)
+        label.setToolTip(f"What the {side} side of the comparison shows")
+        lay.addWidget(label)
         lay.addWidget(self.combo)
         lay.addWidget(self.quality_spin)
         lay.addWidget(self.match_check)
+        for widget in (self.match_check, self.save_button):  # shrunk, they were cut off
+            widget.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         lay.addWidget(self.save_button)
         self.combo.currentIndexChanged.connect(self._emit)
         self.quality_spin.valueChanged.connect(self._emit)
@@ -103,11 +138,24 @@ class SideControls(QWidget):
             w.blockSignals(False)
         self._update_enabled()
 
+    def show_in_use(self, quality: int | None) -> None:
+        """The quality the side's file was encoded at (None: not known yet); shown in the box
+        while "same size" chooses it."""
+        self._in_use = quality
+        self._update_enabled()
+
     def _update_enabled(self) -> None:
         codec = self.choice().is_codec
+        matched = codec and self.match_check.isChecked()
         self.match_check.setVisible(codec)
         self.quality_spin.setVisible(codec)
-        self.quality_spin.setEnabled(codec and not self.match_check.isChecked())
+        self.quality_spin.setEnabled(codec and not matched)
+        in_use = getattr(self, "_in_use", None)
+        self.quality_spin.show_in_use(
+            (f"q {in_use}" if in_use is not None else "auto") if matched else None)
+        self.quality_spin.setToolTip(
+            "The quality that makes the file the other side's size" if matched
+            else "This codec's own quality (1–100)")
 
     def _emit(self, *_args) -> None:
         self._update_enabled()

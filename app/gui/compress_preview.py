@@ -8,17 +8,25 @@ decodes it, scales it back to the image's size and hands it to the document
 "Preview" until the real result replaces it. Everything heavy, the scaling and the QImage
 conversion included, happens in this object's own thread; a generation counter drops a
 preview whose compress was replaced, finished or cancelled meanwhile.
+
+The downscaled copy and its analysis transform are kept for the image they were made from, so
+the next quality costs only the entropy coding and the decode. They are kept here, not in the
+engine's one-image cache, which must keep the full image's analysis for the full compress.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QObject, QThreadPool, QTimer
 from PySide6.QtGui import QImage
+
+from app.core.document import PREVIEW_PENDING
 
 from .screen_images import prepare, prepared
 from .worker import Worker
@@ -53,6 +61,37 @@ def _upscaled(pixels: np.ndarray, w: int, h: int) -> np.ndarray:
     return big[..., None] if pixels.ndim == 3 and big.ndim == 2 else big
 
 
+class _SmallCopy:
+    """The downscaled copy of one image and, where the engine exposes its codec, its analysis
+    (thread-safe: the preview pool has one thread, but a stale job may still run)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._source: weakref.ref | None = None
+        self._small: np.ndarray | None = None
+        self._analysis: Any = None
+
+    def encoded(self, engine: EngineProtocol, pixels: np.ndarray,
+                quality: float) -> tuple[np.ndarray, bytes] | None:
+        """(the small copy, its file at ``quality``), or None for an image already small."""
+        with self._lock:
+            same = self._source is not None and self._source() is pixels
+            small, analysis = (self._small, self._analysis) if same else (None, None)
+        if small is None:
+            small = downscaled(pixels)
+            if small is None:
+                return None
+        codec = getattr(engine, "codec", None)  # the real engine; test fakes only compress
+        if codec is None:
+            return small, engine.compress(small, quality).data
+        codec = codec()
+        if analysis is None:
+            analysis = codec.analyse(small)
+        with self._lock:
+            self._source, self._small, self._analysis = weakref.ref(pixels), small, analysis
+        return small, codec.encode_analysis(analysis, quality)
+
+
 class CompressPreview(QObject):
     """Starts a preview for every compress the document reports as started."""
 
@@ -73,6 +112,7 @@ class CompressPreview(QObject):
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._start)
         self.made = 0  # previews delivered (tests, benchmark)
+        self._copy = _SmallCopy()
         document.mode_changed.connect(self._on_mode)
         document.image_changed.connect(self._drop)
 
@@ -102,13 +142,14 @@ class CompressPreview(QObject):
             return
         pixels, engine, quality = doc.image, self.engine, float(self.quality())
         h, w = pixels.shape[:2]
-        gen = self._generation
+        gen, copy = self._generation, self._copy
 
         def job(_progress, cancel):
-            small = downscaled(pixels)
-            if small is None or cancel():
+            made = copy.encoded(engine, pixels, quality)
+            if made is None or cancel():
                 return None
-            rec = engine.decompress(engine.compress(small, quality).data)
+            small, data = made
+            rec = engine.decompress(data)
             if cancel():
                 return None
             big = _upscaled(rec, w, h)
@@ -129,8 +170,7 @@ class CompressPreview(QObject):
         if made is None or gen != self._generation:
             return
         big, sw, sh, quality = made
-        text = (f"Preview · quality {quality:.0f}, computed at {sw}×{sh} · the full result "
-                "is on its way…")
+        text = f"Preview · quality {quality:.0f}, computed at {sw}×{sh}{PREVIEW_PENDING}"
         if self.document.show_preview("compress", big, text):
             self.made += 1
 

@@ -5,6 +5,11 @@ for, and its result is dropped if a newer request was made meanwhile (so draggin
 slider only ever shows the result for the latest position). Slider moves go through
 :meth:`Controller.request_compress`, which is debounced by a short single-shot timer.
 
+A compress delivers its reconstruction as soon as it is decoded (with its bytes and PSNR);
+slower measures (MS-SSIM costs about a fifth of the encode and decode) follow as *readouts*
+(:meth:`Controller.readout`): jobs in their own one-thread pool whose answers are dropped once
+a newer request exists.
+
 The engine is anything that follows :class:`app.core.engine_protocol.EngineProtocol` (tests
 use a scripted fake). The engine's typed results become the signals' dict payloads here.
 """
@@ -12,24 +17,27 @@ use a scripted fake). The engine's typed results become the signals' dict payloa
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, SignalInstance
 
-from app.core.compare.metrics import bits_per_pixel, psnr
-from app.core.compare.same_size import encode_at_size
+from app.core.compare.metrics import bits_per_pixel
 from app.core.engine_protocol import EngineProtocol
 from app.core.round_trip import compress_and_measure, ms_ssim_or_none
 from app.spec.bitstream import unpack
 
+from .compress_progress import PERCENT, CompressPace, CompressProgress
 from .screen_images import prepare
 from .worker import CANCELLED_MESSAGE, JobFn, Worker
 
-__all__ = ["DEBOUNCE_MS", "Controller"]
+__all__ = ["DEBOUNCE_MS", "SETTLED_MS", "Controller"]
 
-DEBOUNCE_MS = 150
+DEBOUNCE_MS = 150  # while the slider is dragged: wait for a pause
+SETTLED_MS = 30  # a change that is final (released, typed, a key step): only merge bursts
+TICK_MS = 500  # a running compress's percentage and time left are updated this often
 
 
 class Controller(QObject):
@@ -37,24 +45,23 @@ class Controller(QObject):
 
     Result payloads are dicts; every one carries ``generation`` and ``seconds``:
 
-    * ``compressed``: ``data`` (bytes), ``bytes``, ``bpp``, ``psnr``, ``ms_ssim`` (None for
-      images too small for it), ``quality``, ``target_bytes``, ``model_id``,
+    * ``compressed``: ``data`` (bytes), ``bytes``, ``bpp``, ``psnr``, ``ms_ssim`` (None: a
+      readout measures it), ``quality``, ``target_bytes``, ``model_id``,
       ``reconstruction`` (decoded pixels), ``decode_seconds``
-    * ``same_sized``: ``format``, ``quality``, ``bytes``, ``fits``, ``pixels``, ``psnr``,
-      ``ms_ssim`` (a classic codec at the size of the AE Studio file)
     * ``decoded``: ``data``, ``bytes``, ``bpp``, ``pixels``, ``name``, ``model_id``
     * ``denoised``: ``pixels``, ``sigma``, ``automatic``
     * ``inpainted``: ``pixels``
     """
 
     compressed = Signal(object)
-    same_sized = Signal(object)
     decoded = Signal(object)
     denoised = Signal(object)
     inpainted = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
     busy = Signal(bool)
+    # (done, total): tiles of a denoise or inpaint; for a compress, percent of its expected
+    # time, with ``progress_note`` saying "42 % · about 30 s left" (app/gui/compress_progress.py)
     progress = Signal(int, int)
 
     def __init__(self, engine: EngineProtocol, parent: QObject | None = None,
@@ -73,8 +80,21 @@ class Controller(QObject):
         self._pending: Callable[[], int] | None = None  # the debounced request
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
+        self._debounce_ms = debounce_ms
         self._debounce.setInterval(debounce_ms)
         self._debounce.timeout.connect(self._flush_pending)
+        # readouts that follow a shown result (MS-SSIM): never in the way of the next job
+        self.readouts = QThreadPool(self)
+        self.readouts.setMaxThreadCount(1)
+        self._readouts: list[Worker] = []
+        # the running compress's progress, estimated from the pace of the earlier ones
+        self.progress_note = ""
+        self.pace = CompressPace()
+        self._tracked: tuple[int, CompressProgress] | None = None
+        self._analysed: weakref.ref | None = None  # the image the engine last analysed
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(TICK_MS)
+        self._ticker.timeout.connect(self._tick)
 
     # ------------------------------------------------------------------------ state
     @property
@@ -89,36 +109,51 @@ class Controller(QObject):
     def _next_generation(self) -> int:
         """Invalidate everything in flight; return the new generation."""
         self._generation += 1
-        for worker in self._jobs.values():
+        for worker in (*self._jobs.values(), *self._readouts):
             worker.cancel()
         return self._generation
 
     # ------------------------------------------------------------------------ intents
-    def request_compress(self, pixels: np.ndarray, quality: float) -> None:
-        """Debounced compress: only the last request within ``debounce_ms`` runs."""
-        self._request(lambda: self.compress(pixels, quality))
+    def request_compress(self, pixels: np.ndarray, quality: float,
+                         settled: bool = False) -> None:
+        """Debounced compress: only the last request within ``debounce_ms`` runs;
+        ``settled`` (the value is final, not a slider being dragged) waits ``SETTLED_MS``."""
+        self._request(lambda: self.compress(pixels, quality),
+                      min(SETTLED_MS, self._debounce_ms) if settled else self._debounce_ms)
+
+    def flush(self) -> None:
+        """Start the pending debounced request now (the slider was released)."""
+        if self._pending is not None:
+            self._debounce.stop()
+            self._flush_pending()
 
     def request_denoise(self, pixels: np.ndarray, sigma: float | None,
                         passes: int | None = None) -> None:
         """Debounced denoise (a strength slider being dragged)."""
         self._request(lambda: self.denoise(pixels, sigma, passes))
 
-    def _request(self, start: Callable[[], int]) -> None:
+    def _request(self, start: Callable[[], int], delay_ms: int | None = None) -> None:
         self._next_generation()
         self._pending = start
-        self._debounce.start()
+        self._debounce.start(self._debounce_ms if delay_ms is None else delay_ms)
         self._set_busy(True)
 
     def compress(self, pixels: np.ndarray, quality: float,
                  target_bytes: int | None = None) -> int:
         """Compress now (at ``quality``, or the best quality that fits ``target_bytes``); also
-        decode, to measure PSNR, MS-SSIM and the decode time. Returns the job's generation."""
+        decode, to measure PSNR and the decode time (MS-SSIM is left to a readout). Returns
+        the job's generation."""
         engine = self.engine
+        analysed = self._analysed is None or self._analysed() is not pixels
+        try:  # the engine keeps the analysis of the image it last analysed
+            self._analysed = weakref.ref(pixels)
+        except TypeError:
+            self._analysed = None
 
         def job(progress, cancel) -> dict:
             t = time.perf_counter()
             trip = compress_and_measure(engine, pixels, quality, target_bytes,
-                                        with_ms_ssim=True, progress=progress, cancel=cancel)
+                                        progress=progress, cancel=cancel)
             if trip is None:
                 return {}
             prepare(trip.reconstruction)  # its QImage: the UI thread only wraps it
@@ -128,23 +163,30 @@ class Controller(QObject):
                     "decode_seconds": trip.decode_seconds,
                     "total_seconds": time.perf_counter() - t, "quality": res.quality,
                     "target_bytes": target_bytes, "model_id": res.model_id,
-                    "reconstruction": trip.reconstruction}
+                    "reconstruction": trip.reconstruction, "analysed": analysed}
+        gen = self._submit(job, self.compressed, "compress")
+        megapixels = pixels.shape[0] * pixels.shape[1] / 1e6
+        self._tracked = gen, CompressProgress(self.pace, megapixels, analysed,
+                                              time.monotonic(), 1 if target_bytes is None
+                                              else 16)
+        self._ticker.start()
+        self._tick()  # a percentage from the start, not a bar that only moves
+        return gen
 
-        return self._submit(job, self.compressed, "compress")
+    def readout(self, compute: Callable[[], Any], deliver: Callable[[Any], None]) -> None:
+        """``compute()`` in the readout pool, then ``deliver(value)`` on the UI thread unless a
+        newer request was made meanwhile (a readout not started by then never runs)."""
+        gen = self._generation
+        worker = Worker(lambda _progress, _cancel: compute(), "readout")
+        worker.signals.finished.connect(
+            lambda value: deliver(value) if gen == self._generation else None)
+        self._readouts = [w for w in self._readouts if not w.done.is_set()] + [worker]
+        self.readouts.start(worker)
 
-    def same_size(self, pixels: np.ndarray, fmt: str, target_bytes: int) -> int:
-        """Encode ``pixels`` with a classic codec (jpeg, webp, avif) at ``target_bytes``."""
-
-        def job(progress, cancel) -> dict:
-            res = encode_at_size(pixels, fmt, target_bytes, cancel=cancel)
-            ref = pixels[:, :, :3] if pixels.ndim == 3 and pixels.shape[2] == 4 else pixels
-            out = res.pixels.reshape(ref.shape)
-            prepare(out)
-            return {"format": fmt, "quality": res.quality, "bytes": len(res.data),
-                    "fits": res.fits, "pixels": out, "psnr": psnr(ref, out),
-                    "ms_ssim": ms_ssim_or_none(ref, out), "seconds": res.seconds}
-
-        return self._submit(job, self.same_sized, "same-size")
+    def ms_ssim(self, reference: np.ndarray, reconstruction: np.ndarray,
+                deliver: Callable[[float | None], None]) -> None:
+        """MS-SSIM of a shown result as a readout (None for images too small for it)."""
+        self.readout(lambda: ms_ssim_or_none(reference, reconstruction), deliver)
 
     def decode(self, data: bytes, name: str = "") -> int:
         """Decode an .aei file's bytes."""
@@ -202,6 +244,7 @@ class Controller(QObject):
         self._debounce.stop()
         self._pending = None
         self._next_generation()
+        self._stop_tracking()
         self._set_busy(False)
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
@@ -209,7 +252,7 @@ class Controller(QObject):
         self._debounce.stop()
         self._pending = None
         self._next_generation()
-        ok = self.pool.waitForDone(timeout_ms)
+        ok = self.pool.waitForDone(timeout_ms) and self.readouts.waitForDone(timeout_ms)
         self._prune()
         return ok
 
@@ -244,24 +287,54 @@ class Controller(QObject):
         self._retired = [w for w in self._retired if not w.done.is_set()]
 
     def _on_progress(self, gen: int, done: int, total: int) -> None:
-        if gen == self._generation:
-            self.progress.emit(done, total)
+        if gen != self._generation:
+            return
+        if self._tracked is not None and self._tracked[0] == gen:
+            if done < total:  # the compress's file is made: the decode follows
+                self._tracked[1].encoded(time.monotonic())
+            self._tick()
+            return
+        self.progress.emit(done, total)
+
+    def _tick(self) -> None:
+        tracked = self._tracked
+        if tracked is None or tracked[0] != self._generation:
+            self._stop_tracking()
+            return
+        percent, self.progress_note = tracked[1].at(time.monotonic())
+        self.progress.emit(percent, PERCENT)
+
+    def _stop_tracking(self) -> None:
+        self._ticker.stop()
+        self._tracked = None
+        self.progress_note = ""
 
     def _on_finished(self, gen: int, signal: SignalInstance, result: Any) -> None:
         self._retire(gen)
+        if signal is self.compressed and result and result.get("target_bytes") is None:
+            self._learn_pace(result)
         if gen != self._generation:
             self.dropped += 1
             return
+        self._stop_tracking()
         self._set_busy(False)
         result = dict(result)
         result["generation"] = gen
         signal.emit(result)
+
+    def _learn_pace(self, result: dict[str, Any]) -> None:
+        """Every finished compress, even one no longer wanted, tells the machine's pace."""
+        rec = result.get("reconstruction")
+        if rec is not None:
+            self.pace.learn(rec.shape[0] * rec.shape[1] / 1e6, bool(result.get("analysed")),
+                             result.get("seconds"), result.get("decode_seconds"))
 
     def _on_errored(self, gen: int, message: str) -> None:
         self._retire(gen)
         if gen != self._generation:
             self.dropped += 1
             return
+        self._stop_tracking()
         self._set_busy(False)
         if message == CANCELLED_MESSAGE:
             self.cancelled.emit()

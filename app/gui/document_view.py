@@ -34,6 +34,8 @@ PLACEHOLDERS = {
 }
 STALE = {"compress": "from earlier settings", "denoise": "from earlier settings",
          "inpaint": "the mask changed since"}
+# a split divider right of this hides (nearly) all of the result side
+REVEAL_AT = 0.9
 
 
 def progress_text(done: int, total: int, elapsed: float) -> str:
@@ -63,6 +65,7 @@ class DocumentView(QObject):
         self.hints = {m: p.result_label.text() for m, p in self.panels.items()}
         self._compare_tip = win.compress_panel.compare_combo.toolTip()
         self._overlay_mode: str | None = None
+        self._states = dict(win.document.modes)  # to tell a result that just arrived
         doc = win.document
         doc.image_changed.connect(self._on_image)
         doc.mode_changed.connect(self._on_mode)
@@ -83,10 +86,29 @@ class DocumentView(QObject):
             win.compare_view.set_images(doc.image, None, self.left_caption(), "")
 
     def _on_mode(self, mode: str) -> None:
+        s = self.win.document.modes[mode]
+        # a finished job makes a new state; cancels, notes and stale marks change the old one
+        arrived = s is not self._states.get(mode) and s.result is not None and not s.busy
+        self._states[mode] = s
         self.render_panel(mode)
         self.win.panel_fit.fit()  # a longer result line may need another text line
         if mode == self.win.mode:
+            if arrived:
+                self._reveal_result(mode)
             self.render_panes()
+
+    def _reveal_result(self, mode: str) -> None:
+        """A denoised or inpainted result arrived with the split divider at the right (as
+        when the whole image was painted on): move the divider to the middle, and say so, so
+        that pressing the button visibly did something. Compress results come with every
+        slider move, and there the divider is left where the user put it."""
+        view = self.win.compare_view
+        if mode == "compress" or view.layout_mode != "split" or view.divider < REVEAL_AT:
+            return
+        view.set_divider(0.5)
+        self.win.statusBar().showMessage(
+            f"{CAPTIONS[mode]} result on the right: the divider moved to the middle "
+            "(keys 1, 2 and 3 move it).", 8000)
 
     def _on_same_size(self) -> None:
         doc, panel = self.win.document, self.win.compress_panel
@@ -97,16 +119,17 @@ class DocumentView(QObject):
                 continue
             prefix = "" if side == "left" else "Right: "
             if same.busy:
-                lines.append(f"{prefix}Encoding {same.format.upper()}…")
+                lines.append(f"{prefix}Encoding {KIND_LABELS.get(same.format, same.format.upper())}…")
             elif same.result is not None:
                 lines.append(prefix + format_same_size(same.result))
             elif same.note:
-                lines.append(f"{prefix}{same.format.upper()}: {same.note}")
+                lines.append(f"{prefix}{KIND_LABELS.get(same.format, same.format.upper())}: {same.note}")
         panel.same_size_label.setText("\n".join(lines))
         self.win.panel_fit.fit()
         for side, controls in (("left", panel.left_side), ("right", panel.right_side)):
             if controls.choice() != doc.sides[side]:
                 controls.show_choice(doc.sides[side])
+        self.render_panel("compress")  # the AE Studio line shows only beside AE Studio
         if self.win.mode == "compress":
             self.render_panes()
 
@@ -121,7 +144,14 @@ class DocumentView(QObject):
             panel.show_message(text)
             return
         if s.info is None:
-            panel.show_message(s.note or self.hints[mode])
+            hint = self.hints[mode]
+            if mode == "compress" and doc.has_image:
+                hint = PLACEHOLDERS[mode].replace("\n", " ")
+            panel.show_message(s.note or hint)
+            return
+        if mode == "compress" and "aestudio" not in (doc.sides["left"].kind,
+                                                     doc.sides["right"].kind):
+            panel.show_message(s.note)  # neither side shows AE Studio: no line about its file
             return
         text = self.result_text(mode, s)
         if s.note:
@@ -193,7 +223,8 @@ class DocumentView(QObject):
         if win.flashing_original:
             view.set_right(doc.image, f"{doc.source.role} (release Space)")
             return
-        if (mode == "compress" and s.busy and s.preview is not None
+        # a preview while the job runs, and after a first job was stopped (said so)
+        if (mode == "compress" and (s.busy or s.result is None) and s.preview is not None
                 and doc.sides["right"].kind == "aestudio"):
             image = win.compress_preview.image_for(s.preview)
             if image is not None:

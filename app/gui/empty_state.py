@@ -7,7 +7,8 @@ A plain launch starts no work unasked, and a window with nothing open still says
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 __all__ = ["EmptyState"]
@@ -21,8 +22,10 @@ class EmptyState(QFrame):
 
     def __init__(self, parent: QWidget | None = None, sample_available: bool = True) -> None:
         super().__init__(parent)
-        self.setObjectName("emptyState")
-        self.setStyleSheet("#emptyState { border: 2px dashed palette(mid); border-radius: 12px; }")
+        # the dashed border is painted here, not by a style sheet: a widget with a style sheet
+        # keeps the palette it was polished with, so its text and buttons stayed light-theme
+        # colours (black text on the dark window) after a switch to the dark theme
+        self.setContentsMargins(2, 2, 2, 2)
         self.title = QLabel("Drop an image here", self)
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
@@ -54,3 +57,11 @@ class EmptyState(QFrame):
         column.addStretch(1)
         self.open_button.clicked.connect(self.openRequested)
         self.sample_button.clicked.connect(self.sampleRequested)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        pen = QPen(self.palette().color(QPalette.ColorRole.Mid), 2, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 12, 12)

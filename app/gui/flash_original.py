@@ -1,13 +1,18 @@
 """Holding Space shows the original where the result is, to compare the two in place.
 
 A mixin of :class:`app.gui.main_window.MainWindow`, kept apart so each module stays small; the
-window's ``document_view`` draws the panes from :attr:`flashing_original`.
+window's ``document_view`` draws the panes from :attr:`flashing_original`. Space reaches it
+whatever control has the focus through :class:`app.gui.keys.WindowKeys`, an application event
+filter put in place when the window is first shown.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QApplication
+
+from .keys import WindowKeys
 
 __all__ = ["FlashOriginalMixin"]
 
@@ -16,6 +21,7 @@ class FlashOriginalMixin:
     """Space held: the result's pane shows the original (main window key handling)."""
 
     _flashing = False  # while True the right pane shows the original
+    window_keys: WindowKeys | None = None
 
     @property
     def flashing_original(self) -> bool:
@@ -27,22 +33,13 @@ class FlashOriginalMixin:
             self._flashing = on
             self.show_mode_state()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if not self._space_key(event, held=True):
-            super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if not self._space_key(event, held=False):
-            super().keyReleaseEvent(event)
-
-    def _space_key(self, event: QKeyEvent, held: bool) -> bool:
-        """Start (Space pressed without modifiers) or stop flashing; True if it was Space."""
-        if event.key() != Qt.Key.Key_Space or (held and event.modifiers()):
-            return False
-        if not event.isAutoRepeat():
-            self.set_flash_original(held)
-        event.accept()
-        return True
+    def showEvent(self, event: QShowEvent) -> None:
+        app = QApplication.instance()
+        if self.window_keys is None and app is not None:
+            # on the application: a focused control sees a key before the window does
+            self.window_keys = WindowKeys(self)
+            app.installEventFilter(self.window_keys)
+        super().showEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
         # a Space released in another window never reaches us: stop flashing on deactivation

@@ -5,7 +5,8 @@ to intents and results.
 The window is put together from parts, each in its own module: menus and shortcuts
 (:mod:`app.gui.actions`), files (:mod:`app.gui.window_files`), starting jobs and taking in
 their results (:mod:`app.gui.window_jobs`), the status bar (:mod:`app.gui.window_status`),
-saved preferences (:mod:`app.gui.window_settings`), Space to see the original
+saved preferences (:mod:`app.gui.window_settings`), reading files off the UI thread
+(:mod:`app.gui.file_opener`), Space to see the original
 (:mod:`app.gui.flash_original`), the mask being painted (:mod:`app.gui.mask_editor`) and the
 readouts drawn from the document (:mod:`app.gui.document_view`)."""
 
@@ -44,10 +45,10 @@ from .panel_fit import MIN_WINDOW, PanelFit
 from .controller import Controller
 from .document_view import APP_TITLE, DocumentView
 from .empty_state import EmptyState
+from .file_opener import FileOpener
 from .flash_original import FlashOriginalMixin
 from .heatmap_worker import HeatmapWorker
 from .inpaint_steps import InpaintSteps
-from .keys import BracketKeysPassThrough
 from .mask import mask_overlay
 from .mask_editor import MaskEditor
 from .panels import CompressPanel, DenoisePanel, InpaintPanel
@@ -72,6 +73,8 @@ class MainWindow(FileMixin, JobsMixin, StatusBarMixin, SettingsMixin, FlashOrigi
         self.engine = engine
         self.settings = Settings(settings)
         self.controller = Controller(engine, self)
+        # files to open are read (and images decoded) in its worker
+        self.opener = FileOpener(self)
         # the image, its source, each mode's result, busy and stale flags: all readouts are
         # drawn from it by ``document_view`` (app/gui/document_view.py)
         self.document = Document()
@@ -103,6 +106,7 @@ class MainWindow(FileMixin, JobsMixin, StatusBarMixin, SettingsMixin, FlashOrigi
         self.inpaint_steps = InpaintSteps(self)  # "Continue on result" / "Step back"
         self._restore_settings()
         self._update_model_label()
+        self.show_empty_state(not self.document.has_image)
         self.document_view.render_panes()
 
     # ================================================================ construction
@@ -141,6 +145,12 @@ class MainWindow(FileMixin, JobsMixin, StatusBarMixin, SettingsMixin, FlashOrigi
         c.cancelled.connect(self._on_cancelled)
         c.busy.connect(self._on_busy)
         c.progress.connect(self._on_progress)
+        c.progress.connect(self._show_progress_note)
+        # the release ends the wait for a pause in the drag
+        self.quality_slider.sliderReleased.connect(c.flush)
+        self.document.same_size_changed.connect(self._show_side_qualities)
+        self.opener.opened.connect(self._take_opened)
+        self.opener.failed.connect(self._take_opened)
         self.cancel_button.clicked.connect(c.cancel)
         self.compress_panel.qualityChanged.connect(self._on_quality_changed)
         self.compress_panel.compressRequested.connect(self.compress_now)
@@ -150,7 +160,6 @@ class MainWindow(FileMixin, JobsMixin, StatusBarMixin, SettingsMixin, FlashOrigi
                 lambda choice, s=side_controls.side: self.classic_encoder.set_choice(s, choice))
             side_controls.saveRequested.connect(
                 lambda s=side_controls.side: save_side_dialog(self, s))
-        c.same_sized.connect(self._on_same_sized)
         self.denoise_panel.denoiseRequested.connect(self.denoise_now)
         self.denoise_panel.strengthChanged.connect(self._on_strength_changed)
         panel, editor = self.inpaint_panel, self.mask_editor
@@ -160,8 +169,6 @@ class MainWindow(FileMixin, JobsMixin, StatusBarMixin, SettingsMixin, FlashOrigi
         panel.undoRequested.connect(editor.undo)
         panel.redoRequested.connect(editor.redo)
         panel.brushSizeChanged.connect(self.compare_view.set_brush_radius)
-        # [ and ] resize the brush even while the radius box has the focus
-        panel.brush_spin.installEventFilter(BracketKeysPassThrough(panel.brush_spin))
         self.compare_view.viewChanged.connect(self._update_zoom_label)
         self.empty_state.openRequested.connect(self.open_dialog)
         self.empty_state.sampleRequested.connect(self.open_sample)
@@ -225,6 +232,7 @@ class MainWindow(FileMixin, JobsMixin, StatusBarMixin, SettingsMixin, FlashOrigi
         """Make ``pixels`` the current image and run the current mode's automatic job."""
         self.controller.reset()  # results still in flight belong to the previous image
         self._decoding.clear()  # so is an .aei still being decoded
+        self.opener.cancel()  # and a file still being read
         self.heatmaps.clear()
         self.mask_editor.reset(pixels.shape)
         self.document.open(pixels, source or Source(
@@ -235,6 +243,12 @@ class MainWindow(FileMixin, JobsMixin, StatusBarMixin, SettingsMixin, FlashOrigi
     def show_empty_state(self, empty: bool) -> None:
         """The drop zone with Open and Open sample (no image), or the comparison."""
         self.view_stack.setCurrentWidget(self.empty_state if empty else self.compare_view)
+        # a button that needs an image is disabled, not answered with a warning dialog
+        panel = self.compress_panel
+        for button in (panel.compress_button, panel.fit_button, panel.left_side.save_button,
+                       panel.right_side.save_button, self.denoise_panel.denoise_button,
+                       self.inpaint_panel.inpaint_button):
+            button.setEnabled(not empty)
 
     def open_sample(self) -> bool:
         from app.core.demo import SAMPLE
@@ -258,9 +272,7 @@ class MainWindow(FileMixin, JobsMixin, StatusBarMixin, SettingsMixin, FlashOrigi
         if self.mode == "inpaint" and self.current_pixels is not None:
             # the image takes the keyboard focus, not the radius box: [ ] E work at once
             self.compare_view.left.setFocus()
-        if (self.mode == "compress" and self.current_pixels is not None
-                and self.result_pixels("compress") is None and not self.controller.is_busy):
-            self.compress_now()
+        self.compress_if_due()
 
     def _on_brushed(self, p0: QPointF, p1: QPointF) -> None:
         if self.mode == "inpaint":
@@ -290,6 +302,7 @@ class MainWindow(FileMixin, JobsMixin, StatusBarMixin, SettingsMixin, FlashOrigi
         if self.batch_dialog is not None:
             self.batch_dialog.close()
         self.controller.shutdown(10000)
+        self.opener.shutdown(10000)
         self.heatmaps.shutdown(10000)
         self.classic_encoder.shutdown(10000)
         self.compress_preview.shutdown(10000)

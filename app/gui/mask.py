@@ -1,4 +1,7 @@
-"""Inpainting masks as numpy arrays: brush strokes and a coloured overlay for display.
+"""Inpainting masks as numpy arrays: brush strokes and an overlay for display.
+
+The overlay is a see-through red fill inside a two-tone outline (black and white dashes), so
+the hole stands out on any image: the red alone vanished on a red subject.
 
 A mask is an ``HxW`` uint8 array, nonzero where the image has a hole to fill (the
 convention of :meth:`app.core.engine.Engine.inpaint`). A loaded mask image becomes one by the
@@ -12,11 +15,13 @@ import numpy as np
 
 
 __all__ = [
-    "OVERLAY_RGBA", "MaskHistory", "empty_mask", "mask_overlay",
-    "paint_stroke",
+    "OUTLINE_RGBA", "OVERLAY_RGBA", "MaskHistory", "empty_mask", "mask_outline",
+    "mask_overlay", "outline_width", "paint_stroke",
 ]
 
-OVERLAY_RGBA = (255, 40, 40, 140)
+OVERLAY_RGBA = (255, 40, 40, 120)
+# the outline's two tones, opaque: one of them contrasts with whatever is underneath
+OUTLINE_RGBA = ((255, 255, 255, 255), (0, 0, 0, 255))
 
 
 def empty_mask(shape: tuple[int, ...]) -> np.ndarray:
@@ -45,10 +50,53 @@ def paint_stroke(mask: np.ndarray, x0: float, y0: float, x1: float, y1: float,
     region[dist2 <= r * r] = value
 
 
+def outline_width(shape: tuple[int, ...]) -> int:
+    """The outline's width in image pixels: about 2 screen pixels when a large image is
+    fitted in a window (the overlay is scaled with the image)."""
+    return max(2, round(max(shape[:2]) / 400))
+
+
+def _all_around(a: np.ndarray, r: int, axis: int) -> np.ndarray:
+    """``out[i] = all(a[i-r : i+r+1])`` along ``axis``, outside the array counting as False;
+    by doubling runs, so a wide window costs a few passes, not ``2r+1``."""
+    a = np.moveaxis(a, axis, 0)
+    width = 2 * r + 1
+    run = np.pad(a, [(r, r)] + [(0, 0)] * (a.ndim - 1))  # run[i] = all(padded[i : i+span])
+    span = 1
+    while span * 2 <= width:
+        run = run[:-span] & run[span:]
+        span *= 2
+    if span < width:
+        run = run[:-(width - span)] & run[width - span:]
+    return np.moveaxis(run, 0, axis)
+
+
+def mask_outline(mask: np.ndarray, width: int) -> np.ndarray:
+    """Boolean ``HxW``: the band of masked pixels within ``width`` of the mask's edge (the
+    image border counts as an edge)."""
+    inside = mask > 0
+    core = _all_around(_all_around(inside, width, 0), width, 1)
+    return inside & ~core
+
+
 def mask_overlay(mask: np.ndarray) -> np.ndarray:
-    """``HxWx4`` RGBA: translucent red where the mask is set, transparent elsewhere."""
+    """``HxWx4`` RGBA: see-through red where the mask is set, with a black-and-white dashed
+    outline along its edge; transparent elsewhere. Only the mask's bounding box is worked
+    on, so a small mask on a 12-megapixel image costs little."""
     out = np.zeros(mask.shape + (4,), dtype=np.uint8)
-    out[mask > 0] = OVERLAY_RGBA
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return out
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    box = mask[y0:y1, x0:x1] > 0
+    region = out[y0:y1, x0:x1]
+    np.multiply(box[..., None], np.array(OVERLAY_RGBA, np.uint8), out=region)
+    width = outline_width(mask.shape)
+    ys, xs = np.nonzero(mask_outline(box, width))
+    # diagonal dashes three outline widths long: white, then black
+    tone = (ys + xs + (y0 + x0)) // (3 * width) % 2
+    for t, rgba in enumerate(OUTLINE_RGBA):
+        region[ys[tone == t], xs[tone == t]] = rgba
     return out
 
 

@@ -36,6 +36,7 @@ __all__ = [
 
 DEFAULT_QUALITY = 75
 MAX_SIGMA = 50
+SIGMA_LABEL_WIDEST = "auto (88.8)"  # the σ label's widest text: "auto (1.9)", "26"
 # what the left side of the comparison shows in Compress mode (app/core/compare/sides.py)
 COMPARE_CHOICES = dict(KIND_LABELS)
 
@@ -51,6 +52,13 @@ def _passes_combo(task: str, parent: QWidget) -> QComboBox:
                      "them: more passes give a slightly cleaner result and take proportionally "
                      "longer")
     return combo
+
+
+def _save_button(what: str, parent: QWidget) -> QPushButton:
+    button = QPushButton("Save…", parent)
+    button.setToolTip(f"Save the {what} image (Ctrl+S)")
+    button.setEnabled(False)  # until there is a result
+    return button
 
 
 def _passes_text(result: dict[str, Any]) -> str:
@@ -86,7 +94,7 @@ def format_compress_result(result: dict[str, Any]) -> str:
 
 def format_same_size(result: dict[str, Any]) -> str:
     """The line describing the classic codec shown at the same size."""
-    name = result["format"].upper()
+    name = KIND_LABELS.get(result["format"], result["format"].upper())
     parts = [f"{name} q{result['quality']}: {result['bytes']:,} bytes",
              _quality_text(result["psnr"])]
     if result.get("ms_ssim") is not None:
@@ -217,6 +225,7 @@ class DenoisePanel(QWidget):
 
     denoiseRequested = Signal()
     strengthChanged = Signal()  # the automatic box or the slider changed
+    saveRequested = Signal()  # Save… the denoised image
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -228,8 +237,12 @@ class DenoisePanel(QWidget):
         self.strength_slider.setValue(15)
         self.strength_slider.setToolTip("Noise level σ to remove (0–50 on the 0–255 scale)")
         self.strength_label = QLabel(self)
+        # as wide as its widest text, so the slider's handle stays put when it changes
+        self.strength_label.setFixedWidth(
+            self.strength_label.fontMetrics().horizontalAdvance(SIGMA_LABEL_WIDEST) + 4)
         self.passes_combo = _passes_combo("denoise", self)
         self.denoise_button = QPushButton("Denoise", self)
+        self.save_button = _save_button("denoised", self)
         self.result_label = _result_label(
             "Removes noise; by default the strength is estimated from the image.", self)
         row = QHBoxLayout()
@@ -239,10 +252,12 @@ class DenoisePanel(QWidget):
         row.addWidget(self.strength_label)
         row.addWidget(self.passes_combo)
         row.addWidget(self.denoise_button)
+        row.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.result_label)
         self.denoise_button.clicked.connect(self.denoiseRequested)
+        self.save_button.clicked.connect(self.saveRequested)
         self.auto_check.toggled.connect(self._on_strength_controls)
         self.strength_slider.valueChanged.connect(self._on_strength_controls)
         self._on_strength_controls(emit=False)
@@ -283,6 +298,7 @@ class InpaintPanel(QWidget):
     undoRequested = Signal()
     redoRequested = Signal()
     brushSizeChanged = Signal(int)
+    saveRequested = Signal()  # Save… the inpainted image
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -306,6 +322,7 @@ class InpaintPanel(QWidget):
         self.step_back_button = QPushButton("Step back", self)
         self.step_back_button.setToolTip("Return to the image before the last "
                                          "\"Continue on result\"")
+        self.save_button = _save_button("inpainted", self)
         self.result_label = _result_label(
             "Paint over what should be removed in the left image (or load a mask: white = "
             "hole), then press Inpaint.", self)
@@ -324,6 +341,7 @@ class InpaintPanel(QWidget):
         row2.addWidget(self.inpaint_button)
         row2.addWidget(self.continue_button)
         row2.addWidget(self.step_back_button)
+        row2.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(row2)
@@ -333,6 +351,7 @@ class InpaintPanel(QWidget):
         self.inpaint_button.clicked.connect(self.inpaintRequested)
         self.continue_button.clicked.connect(self.continueRequested)
         self.step_back_button.clicked.connect(self.stepBackRequested)
+        self.save_button.clicked.connect(self.saveRequested)
         self.set_steps_state(False, False)
         self.undo_button.clicked.connect(self.undoRequested)
         self.redo_button.clicked.connect(self.redoRequested)

@@ -20,6 +20,7 @@ _GEOMETRY = "window/geometry"
 _MODE = "mode"
 _QUALITY = "quality"
 _FOLDER = "lastFolder"
+_SAVE_FOLDER = "lastSaveFolder"
 _RECENT = "recentFiles"
 
 
@@ -102,12 +103,30 @@ class Settings:
 
     # -- folders and recent files ---------------------------------------------------------
     def last_folder(self) -> str:
-        value = self.qsettings.value(_FOLDER)
-        return str(value) if value and Path(str(value)).is_dir() else ""
+        return self.folder(_FOLDER)
 
     def remember_path(self, path: str | Path) -> None:
         """Remember the folder of a file chosen in an Open or Save dialog."""
         self.qsettings.setValue(_FOLDER, str(Path(path).resolve().parent))
+
+    def last_save_folder(self) -> str:
+        """The folder of the last file saved ("" when none, or when it is gone)."""
+        return self.folder(_SAVE_FOLDER)
+
+    def remember_saved(self, path: str | Path) -> None:
+        """Remember where a file was saved: the next Save dialog starts there."""
+        self.remember_path(path)
+        self.set_folder(_SAVE_FOLDER, Path(path).resolve().parent)
+
+    def folder(self, key: str, must_exist: bool = True) -> str:
+        """The folder stored under ``key`` if it still exists (or need not), else ""."""
+        value = self.qsettings.value(key)
+        if not value or not isinstance(value, str):
+            return ""
+        return value if not must_exist or Path(value).is_dir() else ""
+
+    def set_folder(self, key: str, folder: str | Path) -> None:
+        self.qsettings.setValue(key, str(folder))
 
     def recent_files(self) -> list[str]:
         """Most recent first; files that no longer exist are dropped (and forgotten)."""

@@ -8,7 +8,7 @@ wheel, drags) are listed from :data:`GESTURES`.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -30,7 +30,9 @@ GESTURES = (
     ("Left drag (Inpaint)", "Paint the mask on the left image"),
     ("Right drag (Inpaint)", "Erase the mask"),
     ("Alt+Wheel (Inpaint)", "Brush size"),
+    ("Ctrl+Shift+Wheel (Inpaint)", "Brush size (where the desktop takes Alt+Wheel)"),
 )
+CELL_PADDING = 12  # pixels either side of a cell's text: no text runs into a column edge
 
 
 def _plain(text: str) -> str:
@@ -82,15 +84,34 @@ class ShortcutsDialog(QDialog):
         for i, (keys, text) in enumerate(rows):
             self.table.setItem(i, 0, QTableWidgetItem(keys))
             self.table.setItem(i, 1, QTableWidgetItem(text))
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(560, 520)
+        self._fit_table()
+        self.resize(self.sizeHint())
+
+    def _fit_table(self) -> None:
+        """Columns as wide as their longest text plus padding, rows one text line high, and
+        the table as large as all of that, so the whole list shows without scrolling (on a
+        screen too small for it, the table scrolls)."""
+        table = self.table
+        line = table.fontMetrics().height()
+        rows = table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(line + 6)
+        header = table.horizontalHeader()
+        widths = [max(table.sizeHintForColumn(c), header.sectionSizeHint(c)) + 2 * CELL_PADDING
+                  for c in range(2)]
+        table.setColumnWidth(0, widths[0])
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        frame = 2 * table.frameWidth()
+        width = sum(widths) + frame
+        height = header.sizeHint().height() + table.rowCount() * rows.defaultSectionSize() + frame
+        screen = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+        table.setMinimumSize(min(width, screen.width() - 80), min(height, screen.height() - 120))
 
     def rows(self) -> list[tuple[str, str]]:
         return [(self.table.item(i, 0).text(), self.table.item(i, 1).text())

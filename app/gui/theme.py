@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-__all__ = ["THEMES", "ThemeFollower", "dark_palette", "light_palette"]
+__all__ = ["THEMES", "ThemeFollower", "dark_palette", "light_palette", "repolish_style_sheets"]
 
 THEMES = ("system", "light", "dark")
 
@@ -35,12 +35,30 @@ def dark_palette() -> QPalette:
                          (QPalette.ColorRole.Link, QColor(90, 160, 255)),
                          (QPalette.ColorRole.Highlight, QColor(60, 120, 215)),
                          (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
-                         (QPalette.ColorRole.PlaceholderText, disabled)):
+                         (QPalette.ColorRole.PlaceholderText, disabled),
+                         # bevels, separators and the drop zone's dashes (Qt's defaults for
+                         # these are a light theme's: a white line on the dark window)
+                         (QPalette.ColorRole.Light, QColor(78, 78, 82)),
+                         (QPalette.ColorRole.Midlight, QColor(62, 62, 66)),
+                         (QPalette.ColorRole.Mid, QColor(120, 120, 124)),
+                         (QPalette.ColorRole.Dark, QColor(24, 24, 26)),
+                         (QPalette.ColorRole.Shadow, QColor(0, 0, 0))):
         p.setColor(role, colour)
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
                  QPalette.ColorRole.ButtonText):
         p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     return p
+
+
+def repolish_style_sheets(app: QApplication) -> None:
+    """Widgets with a style sheet keep the palette they were first polished with, so after a
+    theme change they stayed in the old colours (a light combo box in the dark theme):
+    setting their style sheet again polishes them with the new palette."""
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet("")
+            widget.setStyleSheet(sheet)
 
 
 class ThemeFollower(QObject):
@@ -67,6 +85,7 @@ class ThemeFollower(QObject):
             raise ValueError(f"unknown theme {theme!r}: use one of {', '.join(THEMES)}")
         self.theme = theme
         self.app.setPalette(dark_palette() if self.is_dark else light_palette())
+        repolish_style_sheets(self.app)
 
     def _on_system_change(self, _scheme) -> None:
         if self.theme == "system":

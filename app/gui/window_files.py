@@ -2,14 +2,15 @@
 dropped files to step through), save, load a mask, and the batch dialog for a dropped folder.
 
 A mixin of :class:`app.gui.main_window.MainWindow`, kept apart so each module stays small; it
-uses the window's ``settings``, ``controller``, ``mask_editor``, panels and image state.
+uses the window's ``settings``, ``controller``, ``opener`` (files are read in its worker),
+``mask_editor``, panels and image state.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
@@ -17,23 +18,19 @@ from app.core.io.atomic_write import atomic_write_bytes
 from app.core.document import Source
 from app.core.io.image_save import save_image
 from app.core.io.imageio import load_image
-from app.core.jobs import read_aei
 from app.core.restore.hole_mask import hole_mask
 
-from .batch_dialog import BatchDialog, dropped_folder, engine_settings
+from . import save_shown
+from .batch_dialog import BatchDialog, dropped_folder
+from .batch_open import open_batch
 from .files import (
-    AEI_FILTER,
-    AEI_SUFFIX,
     FILE_ERRORS,
     IMAGE_FILTER,
-    IMAGE_SUFFIXES,
     OPEN_FILTER,
     dropped_paths,
     error_reason,
-    file_size,
-    is_aei,
 )
-from .qimage import qimage_to_array
+from .file_opener import Opened
 
 __all__ = ["PASTED_NAME", "FileMixin"]
 
@@ -54,33 +51,54 @@ class FileMixin:
     """Opening and saving files for the main window."""
 
     def open_path(self, path: str | Path) -> bool:
-        """Open an image (shown at once) or an .aei file (decoded in the background).
+        """Open an image or an .aei file (decoded in the background). The file is read in a
+        worker (app/gui/file_opener.py); one read within moments is shown before this returns.
 
-        Returns False, after showing an error, when the file cannot be read.
+        Returns False, after showing an error, when the file cannot be read; True once it is
+        shown, is being decoded, or is still being read ("Opening x.png…").
         """
         p = Path(path)
-        if is_aei(p):
-            try:
-                data = read_aei(p)
-            except FILE_ERRORS as exc:
-                self.show_error(f"Cannot open {p.name}: {error_reason(exc, p)}")
-                return False
+        return self._take_opened(self.opener.open(p), p.name)
+
+    @property
+    def opening(self) -> str:
+        """The name of the file being read in the background ("" when none)."""
+        return self.opener.loading
+
+    def _take_opened(self, outcome: Opened | str | None, name: str = "") -> bool:
+        """Show what the opener read (or its error); None: it is still reading ``name``."""
+        if outcome is None:
+            # the jobs of the image shown (or of an .aei being decoded) would be dropped with
+            # it: the CPU goes to reading this one
+            self.controller.reset()
+            self._decoding.clear()
+            self.document.stop_all(f"Stopped to open {name}.")
+            self.statusBar().showMessage(f"Opening {name}…")
+            self.setCursor(Qt.CursorShape.BusyCursor)  # the window still works meanwhile
+            return True
+        self.unsetCursor()
+        if isinstance(outcome, str):
+            self.statusBar().clearMessage()
+            self.show_error(outcome)
+            return False
+        p = outcome.path
+        if p is None:  # the clipboard
+            self.set_image(outcome.pixels, outcome.name)
+            self.statusBar().showMessage("Pasted an image from the clipboard", 5000)
+            return True
+        if outcome.aei is not None:
             self.statusBar().showMessage(f"Decoding {p.name}…")
             self._decoding[p.name] = p  # added to Open Recent once it decoded
             self.document.stop_all(f"Stopped to open {p.name}.")  # decoding replaces any job
-            self.controller.decode(data, p.name)
+            self.controller.decode(outcome.aei, p.name)
             return True
-        try:
-            loaded = load_image(p)
-        except FILE_ERRORS as exc:
-            self.show_error(f"Cannot open {p.name}: {error_reason(exc, p)}")
-            return False
-        source = Source("sample" if _is_sample(p) else "file", p.name, p, file_size(p))
-        self.set_image(loaded.pixels, p.name, source)
+        source = Source("sample" if _is_sample(p) else "file", p.name, p, outcome.file_bytes)
+        self.statusBar().clearMessage()
+        self.set_image(outcome.pixels, p.name, source)
         if source.belongs_in_recent_files:
             self._add_recent(p)
-        if loaded.notes:
-            self.statusBar().showMessage(f"{p.name}: " + "; ".join(loaded.notes), 8000)
+        if outcome.notes:
+            self.statusBar().showMessage(f"{p.name}: " + "; ".join(outcome.notes), 8000)
         return True
 
     def load_mask(self, path: str | Path) -> bool:
@@ -122,12 +140,7 @@ class FileMixin:
         if image.isNull():
             self.show_error("The clipboard holds no image.")
             return False
-        pixels = qimage_to_array(image)
-        if pixels.shape[2] == 4 and bool((pixels[:, :, 3] == 255).all()):
-            pixels = np.ascontiguousarray(pixels[:, :, :3])  # opaque: plain RGB
-        self.set_image(pixels, PASTED_NAME)
-        self.statusBar().showMessage("Pasted an image from the clipboard", 5000)
-        return True
+        return self._take_opened(self.opener.paste(image, PASTED_NAME), PASTED_NAME)
 
     def recent_files(self) -> list[str]:
         """The Open Recent list, most recent first (missing files dropped)."""
@@ -197,33 +210,10 @@ class FileMixin:
             self.open_path(path)
 
     def save_aei_dialog(self) -> None:
-        if self._aei_data is None:
-            self.show_error("Nothing to save yet: compress an image first.")
-            return
-        stem = Path(self.current_name).stem or "image"
-        path, _ = QFileDialog.getSaveFileName(self, "Save .aei",
-                                              self._in_last_folder(f"{stem}{AEI_SUFFIX}"),
-                                              AEI_FILTER)
-        if path:
-            self.settings.remember_path(path)
-            if not path.lower().endswith(AEI_SUFFIX):
-                path += AEI_SUFFIX
-            self.save_aei(path)
+        save_shown.save_aei_dialog(self)
 
     def save_result_dialog(self) -> None:
-        if self.result_pixels() is None:
-            self.show_error("Nothing to save yet: run the current mode first.")
-            return
-        stem = Path(self.current_name).stem or "image"
-        suffix = {"compress": "decoded", "denoise": "denoised", "inpaint": "inpainted"}[self.mode]
-        path, _ = QFileDialog.getSaveFileName(self, "Save image",
-                                              self._in_last_folder(f"{stem}_{suffix}.png"),
-                                              IMAGE_FILTER)
-        if path:
-            self.settings.remember_path(path)
-            if Path(path).suffix.lower() not in IMAGE_SUFFIXES:
-                path += ".png"
-            self.save_result(path)
+        save_shown.save_result_dialog(self)
 
     def load_mask_dialog(self) -> None:
         if not self._require_image():
@@ -234,23 +224,9 @@ class FileMixin:
             self.settings.remember_path(path)
             self.load_mask(path)
 
-    def _in_last_folder(self, name: str) -> str:
-        folder = self.settings.last_folder()
-        return str(Path(folder) / name) if folder else name
-
     def open_batch_dialog(self, folder: str | Path | None = None) -> BatchDialog:
         """Show the batch dialog (one per window), on ``folder`` when given."""
-        if self.batch_dialog is None:
-            models, provider = engine_settings(self.engine)
-            self.batch_dialog = BatchDialog(self, models_dir=models, provider=provider)
-        if not self.batch_dialog.is_running:
-            self.batch_dialog.set_task(self.mode)  # the task defaults to the current mode
-            if folder is not None:
-                self.batch_dialog.set_input(folder)
-        self.batch_dialog.show()
-        self.batch_dialog.raise_()
-        self.batch_dialog.activateWindow()
-        return self.batch_dialog
+        return open_batch(self, folder)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         mime = event.mimeData()

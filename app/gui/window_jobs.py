@@ -12,16 +12,28 @@ from typing import Any
 
 import numpy as np
 
+from app.core.compare.sides import SIDES
 from app.core.document import Source
 
 __all__ = ["JobsMixin"]
+
+# Compress mode opened while another mode's job runs: the app runs one job at a time, so the
+# compress waits for it (and starts when it ends) instead of cancelling what the user started
+WAITS = "Compression starts when the {} ends."
+WAITS_PREFIX = WAITS.split("{}")[0]
+JOB_NOUNS = {"denoise": "denoising", "inpaint": "inpainting"}
 
 
 class JobsMixin:
     """Job requests from the panels and the controller's answers, for the main window."""
 
     def compress_now(self) -> None:
-        if self._require_image():
+        """Compress with the panel's settings: the target size while one is filled in (it
+        stays in force for the next image, as typed), else the quality."""
+        target = self._target_in_force()
+        if target is not None:
+            self.compress_to_size(target)
+        elif self._require_image():
             quality = self.compress_panel.quality
             self.document.start("compress", f"Compressing at quality {quality}…")
             self.controller.compress(self.current_pixels, quality)
@@ -34,9 +46,61 @@ class JobsMixin:
             self.controller.compress(self.current_pixels, self.compress_panel.quality,
                                      target_bytes=target_bytes)
 
+    def _target_in_force(self) -> int | None:
+        """The target size filled in, if it reads as one (a quality chosen by hand clears it,
+        so a size left in the field is always the one in use)."""
+        if not self.compress_panel.target_edit.text().strip():
+            return None
+        try:
+            return self.compress_panel.target_bytes()
+        except ValueError:
+            return None
+
+    def compress_if_due(self) -> None:
+        """Compress mode with an image and no compression of it: start one, or, while another
+        mode's job runs, say that it starts when that job ends."""
+        doc = self.document
+        s = doc.modes["compress"]
+        if self.mode != "compress" or not doc.has_image or s.computed or s.busy:
+            return
+        running = [m for m, other in doc.modes.items() if other.busy]
+        if running:
+            self._note_compress_waits(running[0])
+        else:
+            self.compress_now()
+
+    def _note_compress_waits(self, mode: str) -> None:
+        """Another mode's job starts on an image not compressed yet: Compress mode, opened
+        meanwhile, says it waits (the tab switch leaves a running job alone)."""
+        s = self.document.modes["compress"]
+        if self.document.has_image and not s.computed and not s.busy:
+            self.document.set_note("compress", WAITS.format(JOB_NOUNS.get(mode, mode)))
+
+    def _job_ended(self) -> None:
+        """A denoise or inpaint ended (done, cancelled or failed): a compress that waited for
+        it starts now if Compress mode is shown, else it starts when the mode is opened."""
+        s = self.document.modes["compress"]
+        if s.busy or not s.note.startswith(WAITS_PREFIX):
+            return
+        self.document.set_note("compress", "")
+        self.compress_if_due()
+
+    def _show_side_qualities(self) -> None:
+        """A side encoded at the other side's size shows the quality that size took."""
+        panel = self.compress_panel
+        for side, controls in (("left", panel.left_side), ("right", panel.right_side)):
+            result = self.document.classic[side].result
+            controls.show_in_use(None if result is None else int(result["quality"]))
+
+    def _show_progress_note(self, _done: int, _total: int) -> None:
+        note = self.controller.progress_note
+        if note and hasattr(self, "progress_label"):
+            self.progress_label.setText(note)
+
     def denoise_now(self) -> None:
         if self._require_image():
             self.document.start("denoise", "Denoising…")
+            self._note_compress_waits("denoise")
             self.controller.denoise(self.current_pixels, self.denoise_panel.sigma,
                                     self.denoise_panel.passes)
 
@@ -47,6 +111,7 @@ class JobsMixin:
             self.show_error("Paint the areas to fill on the left image, or load a mask, first.")
             return
         self.document.start("inpaint", "Inpainting…")
+        self._note_compress_waits("inpaint")
         self.controller.inpaint(self.current_pixels, self.mask_editor.mask.copy(),
                                 self.inpaint_panel.passes)
 
@@ -57,30 +122,41 @@ class JobsMixin:
         return True
 
     def _on_quality_changed(self, quality: int) -> None:
+        # a quality chosen by hand replaces the target size: the field no longer applies
+        self.compress_panel.target_edit.clear()
         if self.current_pixels is not None:
             self.document.start("compress", f"Compressing at quality {quality}…")
-            self.controller.request_compress(self.current_pixels, quality)
+            self.controller.request_compress(self.current_pixels, quality,
+                                             settled=not self.quality_slider.isSliderDown())
 
     def _on_compressed(self, result: dict[str, Any]) -> None:
         info = dict(result)  # the measures (with references to the pixels and file)
         info["original_bytes"] = self.document.source.file_bytes
         if result.get("target_bytes"):
             self.compress_panel.set_quality_silently(result["quality"])
-        self.document.finish("compress", result["reconstruction"], info, result["data"])
+        reconstruction = result["reconstruction"]
+        self.document.finish("compress", reconstruction, info, result["data"])
         self._request_same_size()
         self._update_model_label()
+        self.controller.ms_ssim(self.current_pixels, reconstruction,
+                                lambda value: self._on_ms_ssim(reconstruction, value))
+
+    def _on_ms_ssim(self, reconstruction: np.ndarray, value: float | None) -> None:
+        """The MS-SSIM of the reconstruction shown, once measured: added to its readout."""
+        s = self.document.modes["compress"]
+        if value is not None and s.result is reconstruction and s.info is not None:
+            s.info["ms_ssim"] = value
+            self.document.mode_changed.emit("compress")
 
     def _request_same_size(self) -> None:
         """Encode the classic-codec sides that need it (app/gui/classic_encoder.py)."""
         self.classic_encoder.refresh()
 
-    def _on_same_sized(self, result: dict[str, Any]) -> None:
-        self.document.finish_same_size(result)
-
     def _on_strength_changed(self) -> None:
         """A new strength re-runs the denoiser (debounced) once there is a result to update."""
         if self.result_pixels("denoise") is not None:
             self.document.start("denoise", "Denoising…")
+            self._note_compress_waits("denoise")
             self.controller.request_denoise(self.current_pixels, self.denoise_panel.sigma,
                                             self.denoise_panel.passes)
 
@@ -109,10 +185,12 @@ class JobsMixin:
     def _on_denoised(self, result: dict[str, Any]) -> None:
         self.document.finish("denoise", result["pixels"], result)
         self._update_model_label()
+        self._job_ended()
 
     def _on_inpainted(self, result: dict[str, Any]) -> None:
         self.document.finish("inpaint", result["pixels"], result)
         self._update_model_label()
+        self._job_ended()
 
     def _on_failed(self, message: str) -> None:
         if self._decoding:  # an .aei being decoded failed: say which file
@@ -120,9 +198,40 @@ class JobsMixin:
             self._decoding.clear()
             if name not in message:
                 message = f"Cannot open {name}: {message}"
+            self.document.fail(message)
+            self.show_error(message)  # no panel tells of a file that did not open
+            return
+        # a job's failure is told once, in its panel, as a sentence that the panel's next
+        # one ("Still showing the earlier result: …") can follow
+        message = message if message.rstrip().endswith((".", "!", "?", "…")) else f"{message}."
+        self.last_error = message
         self.document.fail(message)
-        self.show_error(message)
+        self._unblame_classic_sides(message)
+        self._job_ended()
+
+    def _unblame_classic_sides(self, message: str) -> None:
+        """A classic side stopped by the AE Studio job's failure did not fail itself: it
+        encodes again, against the AE Studio file still shown."""
+        doc = self.document
+        for side in SIDES:
+            same = doc.classic[side]
+            if same.note == message:
+                doc.clear_same_size(same.format, side)
+        self.classic_encoder.refresh()
 
     def _on_cancelled(self) -> None:
         self.document.cancel()
+        self._note_cancelled_sides()
         self.statusBar().showMessage("Cancelled.", 5000)
+        self._job_ended()
+
+    def _note_cancelled_sides(self) -> None:
+        """A classic side that waited for the cancelled AE Studio file says it will not come,
+        not that it still waits."""
+        doc = self.document
+        if doc.aei_data is not None or not doc.can_compare_classic:
+            return
+        for side in SIDES:
+            same, choice = doc.classic[side], doc.sides[side]
+            if choice.is_codec and same.result is None and not same.busy and not same.note:
+                doc.fail_same_size("not encoded (the AE Studio compress was cancelled)", side)

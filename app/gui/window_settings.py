@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from app.core.document import MODES
 
-from .panels import COMPARE_CHOICES
+from .panels import COMPARE_CHOICES, MAX_SIGMA
 from .theme import THEMES
 from .widgets.compare_view import LAYOUTS
 
@@ -16,6 +16,7 @@ __all__ = ["SettingsMixin"]
 
 _LAYOUT_KEY, _THEME_KEY, _COMPARE_KEY = "view/layout", "view/theme", "compress/compareWith"
 _BRUSH_KEY, _AUTO_KEY, _DIVIDER_KEY = "inpaint/brushRadius", "denoise/automatic", "view/divider"
+_SIGMA_KEY = "denoise/sigma"  # the chosen σ (while automatic, the slider shows the estimate)
 
 
 class SettingsMixin:
@@ -42,6 +43,12 @@ class SettingsMixin:
             lambda r: self.settings.set_value(_BRUSH_KEY, int(r)))
         self.denoise_panel.auto_check.toggled.connect(
             lambda on: self.settings.set_value(_AUTO_KEY, bool(on)))
+        self.denoise_panel.strengthChanged.connect(self._store_sigma)
+
+    def _store_sigma(self) -> None:
+        sigma = self.denoise_panel.sigma
+        if sigma is not None:  # None: automatic, the slider only shows the estimate
+            self.settings.set_value(_SIGMA_KEY, int(sigma))
 
     def _on_compare_with_changed(self, key: str) -> None:
         # the left side's choice itself reaches the document through left_side.changed
@@ -64,6 +71,9 @@ class SettingsMixin:
         brush = self.settings.number(_BRUSH_KEY, 1, 200)
         if brush is not None:
             self.inpaint_panel.brush_spin.setValue(round(brush))
+        sigma = self.settings.number(_SIGMA_KEY, 0, MAX_SIGMA)
+        if sigma is not None:
+            self.denoise_panel.strength_slider.setValue(round(sigma))
         automatic = self.settings.flag(_AUTO_KEY)
         if automatic is not None:
             self.denoise_panel.auto_check.setChecked(automatic)
@@ -77,5 +87,6 @@ class SettingsMixin:
         self.settings.set_quality(self.compress_panel.quality)
         self.settings.set_value(_BRUSH_KEY, self.inpaint_panel.brush_radius)
         self.settings.set_value(_AUTO_KEY, self.denoise_panel.auto_check.isChecked())
+        self._store_sigma()
         self.settings.set_value(_DIVIDER_KEY, float(self.compare_view.divider))
         self.settings.sync()

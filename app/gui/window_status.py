@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QPushButton
+from PySide6.QtWidgets import QFrame, QLabel, QMessageBox, QProgressBar, QPushButton
 
 from app.core.jobs import MODEL_TASK
 
@@ -23,8 +23,12 @@ class StatusBarMixin:
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
+        # the count and time left go in a label beside the bar, not on it: text drawn on the
+        # bar changes colour where the fill ends and split letters in two ("abcut")
+        self.progress_label = QLabel(self)
+        self.progress_label.hide()
         self.progress_bar = QProgressBar(self)
-        self.progress_bar.setMaximumWidth(260)
+        self.progress_bar.setMaximumWidth(200)
         self.progress_bar.setTextVisible(False)
         self.progress_bar.hide()
         self.cancel_button = QPushButton("Cancel", self)
@@ -32,10 +36,16 @@ class StatusBarMixin:
         self.model_label = QLabel(self)
         self.zoom_label = QLabel(self)
         self.zoom_label.setToolTip("Zoom (Ctrl+0 fits, Ctrl+1 is 100 %)")
-        bar.addPermanentWidget(self.zoom_label)
-        bar.addPermanentWidget(self.progress_bar)
-        bar.addPermanentWidget(self.cancel_button)
-        bar.addPermanentWidget(self.model_label)
+        # a line between the zoom and the model readouts, which otherwise ran together
+        self.status_separator = QFrame(self)
+        self.status_separator.setFrameShape(QFrame.Shape.VLine)
+        self.status_separator.setFrameShadow(QFrame.Shadow.Sunken)
+        self.status_separator.hide()
+        for label in (self.zoom_label, self.progress_label, self.model_label):
+            label.setContentsMargins(6, 0, 6, 0)
+        for widget in (self.zoom_label, self.status_separator, self.progress_label,
+                       self.progress_bar, self.cancel_button, self.model_label):
+            bar.addPermanentWidget(widget)
 
     def show_error(self, message: str) -> None:
         """Report a problem in the status bar and a (non-blocking) message box."""
@@ -49,7 +59,8 @@ class StatusBarMixin:
 
     def _on_busy(self, busy: bool) -> None:
         self.progress_bar.setRange(0, 0)  # indeterminate until progress arrives
-        self.progress_bar.setTextVisible(False)
+        self.progress_label.clear()
+        self.progress_label.hide()
         self._busy_since = time.monotonic()
         self.progress_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
@@ -64,12 +75,14 @@ class StatusBarMixin:
             self.progress_bar.setValue(done)
             # tiles done / total, and the time left at the pace so far
             elapsed = time.monotonic() - getattr(self, "_busy_since", time.monotonic())
-            self.progress_bar.setFormat(progress_text(done, total, elapsed))
-            self.progress_bar.setTextVisible(True)
+            self.progress_label.setText(progress_text(done, total, elapsed))
+            self.progress_label.show()
 
     def _update_zoom_label(self) -> None:
         view = self.compare_view
-        if self.current_pixels is None:
+        shown = self.current_pixels is not None
+        self.status_separator.setVisible(shown)
+        if not shown:
             self.zoom_label.setText("")
             return
         percent = view.zoom() * view.devicePixelRatioF() * 100  # 100 % = one device pixel

@@ -62,9 +62,21 @@ def test_files_open_the_gui_and_commands_run_the_cli(photo, monkeypatch):
     assert not wants_gui(["demo"])  # the command wins
 
 
-@pytest.mark.parametrize("args", [[], ["PHOTO"], ["gui"], ["gui", "PHOTO"], ["missing.aei"]])
+def test_a_folder_opens_the_gui_like_a_file(tmp_path, monkeypatch):
+    """``aestudio DIR`` opens the window with Batch on it (the drop zone's promise)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "models").mkdir()  # a folder named like a command: the command wins
+    assert wants_gui(["photos"]) and wants_gui([str(tmp_path / "photos")])
+    assert wants_gui(["gui", "photos"]) and wants_gui(["photos", "x.png"])
+    assert not wants_gui(["models"]) and not wants_gui(["no-such-folder"])
+
+
+@pytest.mark.parametrize("args", [[], ["PHOTO"], ["gui"], ["gui", "PHOTO"], ["missing.aei"],
+                                  ["DIR"], ["gui", "DIR"]])
 def test_without_a_display_the_gui_is_one_line_and_exit_1(photo, args):
-    args = [str(photo) if a == "PHOTO" else a for a in args]
+    args = [str(photo) if a == "PHOTO" else str(photo.parent) if a == "DIR" else a
+            for a in args]
     proc, imported_qt = run_entry(args, headless_env(), cwd=photo.parent)
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1, proc.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core.document import CANCELLED_NOTE, MODES, Document, Source
+from app.core.document import CANCELLED_NOTE, MODES, PREVIEW_PENDING, Document, Source
 
 
 def image(h: int = 8, w: int = 12, value: int = 100) -> np.ndarray:
@@ -90,6 +90,26 @@ def test_cancel_clears_busy_says_so_and_keeps_earlier_results(doc):
     assert s.result is not None and s.stale  # made with other settings than requested
     assert rec.events == [("mode", "denoise")]
     assert not doc.busy
+
+
+def test_a_cancelled_first_compress_keeps_its_preview_said_to_be_stopped(doc):
+    doc.start("compress", "Compressing…")
+    preview = image(value=7)
+    assert doc.show_preview("compress", preview, f"Preview · quality 40{PREVIEW_PENDING}")
+    doc.cancel()
+    s = doc.state("compress")
+    assert s.result is None and s.preview is preview
+    assert s.preview_text == "Preview · quality 40 · stopped"
+    doc.start("compress", "Compressing…")                 # the next job starts afresh
+    assert doc.state("compress").preview is None
+
+
+def test_a_cancelled_recompress_drops_its_preview_for_the_earlier_result(doc):
+    doc.finish("compress", image(value=5), {})
+    doc.start("compress", "Compressing…")
+    doc.show_preview("compress", image(value=7), f"Preview{PREVIEW_PENDING}")
+    doc.cancel()
+    assert doc.state("compress").preview is None and doc.state("compress").result is not None
 
 
 def test_cancel_without_a_job_changes_nothing(doc):

@@ -53,6 +53,15 @@ def test_encodes_a_real_file_that_pillow_decodes(fmt, magic):
     assert 10 * np.log10(255**2 / mse) > 28  # a real reconstruction, not a blank image
 
 
+def test_jpeg_xl_at_quality_100_is_lossless():
+    """A same-size search whose answer is the top quality must not crash the encoder."""
+    if extra_formats.extra_format_status("jxl") is not None:
+        pytest.skip(extra_formats.extra_format_status("jxl"))
+    px = _photo()
+    with Image.open(io.BytesIO(extra_formats.encode_extra(px, "jxl", 100))) as im:
+        np.testing.assert_array_equal(np.asarray(im.convert("RGB")), px)
+
+
 @pytest.mark.parametrize("fmt", ["jxl", "heic"])
 def test_same_size_search_fits_the_budget(fmt):
     if fmt not in same_size.available_formats():

@@ -15,6 +15,7 @@ from PySide6.QtGui import QDesktopServices
 
 from app.core.batch import BatchReport, FileResult
 from app.gui.batch_dialog import BatchDialog, engine_settings
+from app.gui.batch_open import open_batch
 from app.gui.batch_text import error_row, report_summary
 
 from tests.batch.helpers import SlowEngine
@@ -72,13 +73,15 @@ def test_the_summary_says_cancelled_once_and_counts_what_never_started():
 # ---------------------------------------------------------------------------- the dialog
 def test_the_task_follows_the_windows_mode(qtbot, window):
     window.set_mode("denoise")
-    dlg = window.open_batch_dialog()
+    dlg = open_batch(window)
     assert dlg.task == "denoise"
-    assert dlg.task_options.currentWidget() is dlg.task_options.pages["denoise"]
+    assert dlg.task_options.sigma_spin.isVisibleTo(dlg)
+    assert not dlg.masks_row.isVisibleTo(dlg)
     dlg.close()
     window.set_mode("inpaint")
-    assert window.open_batch_dialog().task == "inpaint"
+    assert open_batch(window).task == "inpaint"
     assert dlg.masks_row.isVisibleTo(dlg)
+    assert not dlg.task_options.sigma_spin.isVisibleTo(dlg)
     dlg.close()
 
 
@@ -91,16 +94,20 @@ def test_options_per_task_reach_the_batch(dialog, engine):
     dialog.task_options.strength_spin.setValue(0.5)
     dialog.task_options.denoise_passes.setCurrentIndex(
         dialog.task_options.denoise_passes.findData(4))
-    denoisers = [m.id for m in engine.registry.list("denoise")]
-    assert dialog.task_options.set_model("denoise", denoisers[0])
+    default = engine.registry.default("denoise").id
+    others = [m.id for m in engine.registry.list("denoise") if m.id != default]
+    assert dialog.task_options.set_model("denoise", others[0])
     opts = dialog.options()
-    assert (opts.sigma, opts.strength, opts.passes, opts.model) == (25, 0.5, 4, denoisers[0])
+    assert (opts.sigma, opts.strength, opts.passes, opts.model) == (25, 0.5, 4, others[0])
+    assert dialog.task_options.set_model("denoise", default)  # the Default entry
+    assert dialog.options().model is None
+    dialog.task_options.set_model("denoise", others[0])
 
     dialog.set_task("compress")
     dialog.quality_spin.setValue(40)
     codecs = dialog.task_options.model_combos["compress"]
     assert codecs.itemText(0).startswith("Default (codec-")  # names what Default means
-    assert codecs.count() == 1 + len(engine.registry.list("codec"))
+    assert codecs.count() == len(engine.registry.list("codec"))  # the default listed once
     opts = dialog.options()
     assert opts.quality == 40 and opts.sigma is None and opts.passes is None
 

@@ -36,8 +36,10 @@ def opened(qtbot, window, write_image):
     return window, path
 
 
-def test_result_panel_shows_every_measure(opened):
+def test_result_panel_shows_every_measure(qtbot, opened):
     win, path = opened
+    # MS-SSIM follows the reconstruction (a readout after it is shown)
+    qtbot.waitUntil(lambda: win.last_result.get("ms_ssim") is not None, timeout=TIMEOUT_MS)
     r = win.last_result
     assert r["original_bytes"] == path.stat().st_size
     assert 0 < r["ms_ssim"] <= 1 and r["decode_seconds"] > 0 and r["seconds"] > 0

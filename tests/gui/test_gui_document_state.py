@@ -85,7 +85,7 @@ def test_opening_another_image_clears_the_previous_readouts(qtbot, quiet, write_
                                    "pixels": win.current_pixels, "psnr": 30.0, "fits": True})
     assert "Noise σ = 45.0 (chosen)" in win.denoise_panel.result_label.text()
     assert "Filled in 18.32 s" in win.inpaint_panel.result_label.text()
-    assert "WEBP q17" in win.compress_panel.same_size_label.text()
+    assert "WebP q17" in win.compress_panel.same_size_label.text()
     win.open_path(write_image("b.png", make_gradient(seed=4)))
     assert win.denoise_panel.result_label.text() == hints["denoise"]
     assert win.inpaint_panel.result_label.text() == hints["inpaint"]

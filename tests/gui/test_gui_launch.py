@@ -73,6 +73,22 @@ def test_a_plain_launch_opens_the_empty_state_and_runs_nothing(tmp_path):
     assert proc.stdout.strip() == "loaded: nothing (empty state)"
 
 
+@pytest.mark.parametrize("gui", [[], ["gui"]])
+def test_a_folder_opens_the_window_with_batch_on_it(write_image, tmp_path, gui):
+    """``aestudio DIR`` and ``aestudio gui DIR``: the window, with Batch on the folder (not a
+    "Cannot open …: is a folder" error)."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    write_image("photos/a.png")
+    env = {k: v for k, v in os.environ.items() if k != "AESTUDIO_MODELS"}
+    env.update(QT_QPA_PLATFORM="offscreen", AESTUDIO_QUIT_AFTER_LOAD="1",
+               XDG_CONFIG_HOME=str(tmp_path / "config"), HOME=str(tmp_path))
+    proc = subprocess.run(launcher() + gui + [str(folder)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "loaded: batch on photos (task compress)"
+
+
 def test_desktop_entry_reports_a_file_it_cannot_open(tmp_path):
     proc = run_entry([tmp_path / "gone.png"], tmp_path)
     assert proc.returncode == 1

@@ -91,6 +91,15 @@ def test_clear_is_undoable_and_a_new_stroke_forgets_redo(painting):
     assert not win.mask_editor.history.can_redo
 
 
+def wheel(win, delta: QPoint, modifiers) -> None:
+    """One wheel notch over the left (painted) pane."""
+    vp = win.compare_view.left.viewport()
+    pos = QPointF(vp.rect().center())
+    QApplication.sendEvent(vp, QWheelEvent(pos, QPointF(vp.mapToGlobal(pos.toPoint())),
+                                           QPoint(0, 0), delta, Qt.MouseButton.NoButton,
+                                           modifiers, Qt.ScrollPhase.NoScrollPhase, False))
+
+
 def test_bracket_keys_and_alt_wheel_resize_the_brush(painting):
     win = painting
     spin = win.inpaint_panel.brush_spin
@@ -101,16 +110,29 @@ def test_bracket_keys_and_alt_wheel_resize_the_brush(painting):
     QTest.keyClick(win, Qt.Key.Key_BracketLeft)
     assert spin.value() < 20
     before = spin.value()
-    vp = win.compare_view.left.viewport()
-    pos = QPointF(vp.rect().center())
     for delta in (QPoint(0, 120), QPoint(120, 0)):  # vertical, or turned horizontal by Alt
-        event = QWheelEvent(pos, QPointF(vp.mapToGlobal(pos.toPoint())), QPoint(0, 0), delta,
-                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.AltModifier,
-                            Qt.ScrollPhase.NoScrollPhase, False)
         zoom = win.compare_view.zoom()
-        QApplication.sendEvent(vp, event)
+        wheel(win, delta, Qt.KeyboardModifier.AltModifier)
         assert win.compare_view.zoom() == zoom  # Alt+wheel does not zoom in brush mode
     assert spin.value() > before + 1
+
+
+def test_ctrl_shift_wheel_resizes_the_brush_where_the_desktop_takes_alt_wheel(painting):
+    win = painting
+    spin = win.inpaint_panel.brush_spin
+    spin.setValue(20)
+    both = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    zoom = win.compare_view.zoom()
+    wheel(win, QPoint(0, 120), both)
+    wheel(win, QPoint(120, 0), both)  # Shift may turn the wheel horizontal
+    assert spin.value() > 23 and win.compare_view.zoom() == zoom
+    grown = spin.value()
+    wheel(win, QPoint(0, -120), both)
+    assert spin.value() < grown
+    shrunk = spin.value()
+    win.set_mode("compress")  # no brush there: Ctrl+Shift+wheel is not taken
+    wheel(win, QPoint(0, -120), both)
+    assert spin.value() == shrunk and win.compare_view.zoom() != zoom
 
 
 def test_history_is_bounded_and_packed():

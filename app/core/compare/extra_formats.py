@@ -58,6 +58,9 @@ def encode_extra(pixels: np.ndarray, fmt: str, quality: int) -> bytes:
         image = image.convert("RGB")
     if fmt == "heic" and image.mode == "L":
         params = {k: v for k, v in params.items() if k != "chroma"}
+    if fmt == "jxl" and int(quality) >= 100:
+        # As cjxl reads it: quality 100 is lossless, which pillow-jxl only accepts as a flag.
+        params = {**params, "lossless": True}
     buf = io.BytesIO()
     image.save(buf, format=pil_format, quality=int(quality), **params)
     return buf.getvalue()
