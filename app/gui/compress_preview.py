@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -62,34 +62,28 @@ def _upscaled(pixels: np.ndarray, w: int, h: int) -> np.ndarray:
 
 
 class _SmallCopy:
-    """The downscaled copy of one image and, where the engine exposes its codec, its analysis
-    (thread-safe: the preview pool has one thread, but a stale job may still run)."""
+    """The downscaled copy of the last image (thread-safe: the preview pool has one thread,
+    but a stale job may still run). The engine keeps the analysis of the last two images, so
+    encoding the copy at another quality costs only its entropy coding."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._source: weakref.ref | None = None
         self._small: np.ndarray | None = None
-        self._analysis: Any = None
 
     def encoded(self, engine: EngineProtocol, pixels: np.ndarray,
                 quality: float) -> tuple[np.ndarray, bytes] | None:
         """(the small copy, its file at ``quality``), or None for an image already small."""
         with self._lock:
             same = self._source is not None and self._source() is pixels
-            small, analysis = (self._small, self._analysis) if same else (None, None)
+            small = self._small if same else None
         if small is None:
             small = downscaled(pixels)
             if small is None:
                 return None
-        codec = getattr(engine, "codec", None)  # the real engine; test fakes only compress
-        if codec is None:
-            return small, engine.compress(small, quality).data
-        codec = codec()
-        if analysis is None:
-            analysis = codec.analyse(small)
-        with self._lock:
-            self._source, self._small, self._analysis = weakref.ref(pixels), small, analysis
-        return small, codec.encode_analysis(analysis, quality)
+            with self._lock:
+                self._source, self._small = weakref.ref(pixels), small
+        return small, engine.compress(small, quality).data
 
 
 class CompressPreview(QObject):
