@@ -25,8 +25,9 @@ __all__ = ["MODES", "SOURCE_KINDS", "Document", "Event", "ModeState", "Source"]
 
 MODES = ("compress", "denoise", "inpaint")
 # file: an image file; aei: a decoded .aei file (no original exists); sample: the bundled
-# sample; pasted: the clipboard; none: nothing open
-SOURCE_KINDS = ("none", "file", "aei", "sample", "pasted")
+# sample; pasted: the clipboard; decoding: an .aei file being decoded (named, no pixels yet);
+# none: nothing open
+SOURCE_KINDS = ("none", "file", "aei", "sample", "pasted", "decoding")
 CANCELLED_NOTE = "Cancelled."
 # How a preview's caption ends while the full result is computed (cut when the job stops).
 PREVIEW_PENDING = " · the full result is on its way…"
@@ -57,6 +58,7 @@ class Source:
     name: str = ""
     path: Path | None = None
     file_bytes: int | None = None  # size of the opened file (the compression ratio's base)
+    step: int = 0  # inpainting steps continued on ("Continue on result"): 0 is the file itself
 
     def __post_init__(self) -> None:
         if self.kind not in SOURCE_KINDS:
@@ -69,7 +71,9 @@ class Source:
 
     @property
     def role(self) -> str:
-        """What the image is, for captions: "Decoded" or "Original"."""
+        """What the image is, for captions: "Inpainted", "Decoded" or "Original"."""
+        if self.step:
+            return "Inpainted"
         return "Decoded" if self.is_decoded else "Original"
 
     @property
@@ -121,6 +125,8 @@ class Document:
     # the comparison in Compress mode: what each side shows and each side's classic codec
     sides: dict[str, SideChoice] = field(default_factory=lambda: dict(DEFAULT_SIDES))
     classic: dict[str, SameSize] = field(default_factory=lambda: {s: SameSize() for s in SIDES})
+    # while an .aei is decoded: what was open before, back if the decode stops
+    _before: tuple | None = field(default=None, repr=False)
 
     @property
     def same_size(self) -> SameSize:
@@ -155,6 +161,11 @@ class Document:
             c.busy for c in self.classic.values())
 
     @property
+    def decoding(self) -> bool:
+        """An .aei file is being decoded: it is named, but has no pixels yet."""
+        return self.source.kind == "decoding"
+
+    @property
     def can_compare_classic(self) -> bool:
         """A classic codec at the same size needs an original: not for a decoded .aei."""
         return self.image is not None and not self.source.is_decoded
@@ -168,19 +179,37 @@ class Document:
         self.mask = None
         self.aei_data = None
         self.classic = {s: SameSize() for s in SIDES}
+        self._before = None
+        self._emit_all()
+
+    def start_decoding(self, name: str, path: Path | None = None) -> None:
+        """An .aei file starts decoding: from now on it is what the window names, with no
+        pixels yet. The image open before is put aside: a decode that stops (cancelled,
+        failed, or replaced by a file being read) brings it back (:meth:`stop_all`)."""
+        if not self.decoding:
+            self.stop_all(f"Stopped to open {name}.")
+            self._before = (self.image, self.source, self.modes, self.mask, self.aei_data,
+                            self.classic)
+        self.image, self.source = None, Source("decoding", name, path)
+        self.modes = {m: ModeState() for m in MODES}
+        self.modes["compress"] = ModeState(busy=True, busy_text=f"Decoding {name}…")
+        self.mask, self.aei_data = None, None
+        self.classic = {s: SameSize() for s in SIDES}
         self._emit_all()
 
     def open_decoded(self, pixels: np.ndarray, source: Source, data: bytes,
-                     decode_seconds: float, model_id: str = "") -> None:
+                     decode_seconds: float, model_id: str = "",
+                     quality: float | None = None) -> None:
         """A decoded .aei: the decoded pixels are both the image and Compress's result. Its
-        measures carry the *decode* time only (nothing was encoded here)."""
+        measures carry the *decode* time only (nothing was encoded here) and the quality its
+        header names."""
         self.open(pixels, replace(source, kind="aei"))
         h, w = pixels.shape[:2]
         self.aei_data = data
         self.modes["compress"] = ModeState(result=pixels, info={
             "bytes": len(data), "bpp": bits_per_pixel(len(data), w, h), "psnr": None,
             "ms_ssim": None, "seconds": None, "decode_seconds": float(decode_seconds),
-            "model_id": model_id, "decoded_file": True})
+            "model_id": model_id, "quality": quality, "decoded_file": True})
         self.mode_changed.emit("compress")
 
     def close(self) -> None:
@@ -191,6 +220,7 @@ class Document:
         self.mask = None
         self.aei_data = None
         self.classic = {s: SameSize() for s in SIDES}
+        self._before = None
         self._emit_all()
 
     # ------------------------------------------------------------------ jobs of a mode
@@ -297,7 +327,17 @@ class Document:
         self.same_size_changed.emit()
 
     def stop_all(self, note: str, keep: str | None = None) -> None:
-        """Clear every busy flag (but ``keep``'s) with ``note`` saying why."""
+        """Clear every busy flag (but ``keep``'s) with ``note`` saying why. A decode that
+        stops brings back what was open before it (nothing, if nothing was)."""
+        if self.decoding:
+            before, self._before = self._before, None
+            if before is None:
+                self.close()
+                return
+            (self.image, self.source, self.modes, self.mask, self.aei_data,
+             self.classic) = before
+            self._emit_all()
+            return
         for mode, s in self.modes.items():
             if s.busy and mode != keep:
                 s.busy, s.busy_text, s.note = False, "", note

@@ -75,8 +75,8 @@ class DocumentView(QObject):
     # ------------------------------------------------------------------ document events
     def _on_image(self) -> None:
         win, doc = self.win, self.win.document
-        win.setWindowTitle(window_title(doc.source.name if doc.has_image else ""))
-        win.show_empty_state(not doc.has_image)
+        win.setWindowTitle(window_title(doc.source.name))  # an .aei being decoded too
+        win.show_empty_state(not doc.has_image and not doc.decoding)
         self._overlay_mode = None
         combo = win.compress_panel.compare_combo
         combo.setEnabled(not doc.source.is_decoded)
@@ -84,6 +84,8 @@ class DocumentView(QObject):
                               "codec: compress it again to compare")
         if doc.has_image:
             win.compare_view.set_images(doc.image, None, self.left_caption(), "")
+        elif doc.decoding:  # no pixels yet: the captions name the file being decoded
+            win.compare_view.set_images(None, None, *self.decoding_captions())
 
     def _on_mode(self, mode: str) -> None:
         s = self.win.document.modes[mode]
@@ -188,7 +190,13 @@ class DocumentView(QObject):
     def left_caption(self) -> str:
         doc = self.win.document
         h, w = doc.image.shape[:2]
-        return f"{doc.source.role} · {doc.source.name} · {w}×{h}".replace(" ·  ·", " ·")
+        role = doc.source.role + (f" · step {doc.source.step}" if doc.source.step else "")
+        return f"{role} · {doc.source.name} · {w}×{h}".replace(" ·  ·", " ·")
+
+    def decoding_captions(self) -> tuple[str, str]:
+        """(left, right) captions while an .aei file is decoded."""
+        name = self.win.document.source.name
+        return f"{name} · decoding…", f"Decoding {name}…"
 
     def right_caption(self, mode: str) -> str:
         doc = self.win.document
@@ -215,7 +223,11 @@ class DocumentView(QObject):
             self._overlay_mode = mode
             view.set_overlay(mask_overlay(mask) if inpaint and mask is not None else None)
         if not doc.has_image:
-            view.set_placeholder("")
+            left, right = self.decoding_captions() if doc.decoding else ("", "")
+            view.set_placeholder(right)
+            if doc.decoding:
+                view.set_left(None, left)
+                view.set_right(None, right)
             return
         self._render_left(mode)
         s = doc.modes[mode]

@@ -5,6 +5,7 @@ opening another image forgets them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,7 +51,8 @@ class InpaintSteps:
         win.mask_editor.reset(pixels.shape)
         self._replacing = True
         try:
-            win.document.open(pixels, win.document.source)
+            # the source counts the steps: the captions and Save name what is shown
+            win.document.open(pixels, replace(win.document.source, step=len(self.earlier)))
         finally:
             self._replacing = False
         self.update()

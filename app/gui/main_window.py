@@ -241,14 +241,15 @@ class MainWindow(FileMixin, JobsMixin, StatusBarMixin, SettingsMixin, FlashOrigi
             self.compress_now()
 
     def show_empty_state(self, empty: bool) -> None:
-        """The drop zone with Open and Open sample (no image), or the comparison."""
+        """The drop zone with Open and Open sample (nothing open), or the comparison (also
+        while an .aei file is decoded)."""
         self.view_stack.setCurrentWidget(self.empty_state if empty else self.compare_view)
         # a button that needs an image is disabled, not answered with a warning dialog
         panel = self.compress_panel
         for button in (panel.compress_button, panel.fit_button, panel.left_side.save_button,
                        panel.right_side.save_button, self.denoise_panel.denoise_button,
                        self.inpaint_panel.inpaint_button):
-            button.setEnabled(not empty)
+            button.setEnabled(self.document.has_image)
 
     def open_sample(self) -> bool:
         from app.core.demo import SAMPLE

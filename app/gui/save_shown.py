@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtWidgets import QFileDialog
 
 from .files import AEI_FILTER, AEI_SUFFIX, IMAGE_FILTER, IMAGE_SUFFIXES
@@ -20,12 +21,24 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 __all__ = ["RESULT_SUFFIX", "connect_save_buttons", "save_aei_dialog", "save_folder",
-           "save_result_dialog", "save_shown_dialog", "start_path"]
+           "save_result_dialog", "save_shown_dialog", "savable", "start_path"]
 
 # the default name of each mode's result image: x_denoised.png
 RESULT_SUFFIX = {"compress": "decoded", "denoise": "denoised", "inpaint": "inpainted"}
 NOTHING_YET = {"compress": "compress an image first", "denoise": "denoise the image first",
                "inpaint": "inpaint the image first"}
+
+
+def savable(win: MainWindow, mode: str | None = None) -> np.ndarray | None:
+    """The image Save writes in ``mode`` (default: the current mode): its result; in Inpaint,
+    after "Continue on result" and before the next fill, the image continued on (as IOPaint
+    saves the image being edited)."""
+    mode = mode or win.mode
+    doc = win.document
+    result = doc.result(mode)
+    if result is None and mode == "inpaint" and doc.source.step:
+        return doc.image
+    return result
 
 
 def save_folder(win: MainWindow) -> str:
@@ -69,7 +82,7 @@ def save_aei_dialog(win: MainWindow) -> bool:
 def save_result_dialog(win: MainWindow, mode: str | None = None) -> bool:
     """Ask where to save the result image of ``mode`` (default: the current mode)."""
     mode = mode or win.mode
-    if win.result_pixels(mode) is None:
+    if savable(win, mode) is None:
         win.show_error(f"Nothing to save yet: {NOTHING_YET[mode]}.")
         return False
     path, _ = QFileDialog.getSaveFileName(
@@ -80,7 +93,7 @@ def save_result_dialog(win: MainWindow, mode: str | None = None) -> bool:
     if Path(path).suffix.lower() not in IMAGE_SUFFIXES:
         path += ".png"
     win.settings.remember_saved(path)
-    return win.save_result(path)
+    return win.save_result(path, mode)
 
 
 def save_shown_dialog(win: MainWindow) -> bool:
@@ -96,7 +109,7 @@ def connect_save_buttons(win: MainWindow) -> None:
 
     def refresh(*_args) -> None:
         for mode, panel in panels.items():
-            panel.save_button.setEnabled(win.document.result(mode) is not None)
+            panel.save_button.setEnabled(savable(win, mode) is not None)
 
     for mode, panel in panels.items():
         panel.saveRequested.connect(lambda m=mode: save_result_dialog(win, m))

@@ -87,10 +87,12 @@ class FileMixin:
             self.statusBar().showMessage("Pasted an image from the clipboard", 5000)
             return True
         if outcome.aei is not None:
-            self.statusBar().showMessage(f"Decoding {p.name}…")
             self._decoding[p.name] = p  # added to Open Recent once it decoded
-            self.document.stop_all(f"Stopped to open {p.name}.")  # decoding replaces any job
+            # named at once (title, captions, panel); decoding replaces any job
+            self.document.start_decoding(p.name, p)
             self.controller.decode(outcome.aei, p.name)
+            # after decode(): its busy signal would replace this with "Working…"
+            self.statusBar().showMessage(f"Decoding {p.name}…")
             return True
         source = Source("sample" if _is_sample(p) else "file", p.name, p, outcome.file_bytes)
         self.statusBar().clearMessage()
@@ -188,9 +190,10 @@ class FileMixin:
         self.statusBar().showMessage(f"Saved {Path(path).name} ({n:,} bytes)", 8000)
         return True
 
-    def save_result(self, path: str | Path) -> bool:
-        """Write the image shown on the right (decoded / denoised / inpainted)."""
-        pixels = self.result_pixels()
+    def save_result(self, path: str | Path, mode: str | None = None) -> bool:
+        """Write the result of ``mode`` (default: the current one): the image shown on the
+        right (decoded / denoised / inpainted), or the inpainted image continued on."""
+        pixels = save_shown.savable(self, mode)
         if pixels is None:
             self.show_error("Nothing to save yet: run the current mode first.")
             return False

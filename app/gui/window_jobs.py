@@ -14,6 +14,7 @@ import numpy as np
 
 from app.core.compare.sides import SIDES
 from app.core.document import Source
+from app.spec.bitstream import unpack
 
 __all__ = ["JobsMixin"]
 
@@ -22,6 +23,14 @@ __all__ = ["JobsMixin"]
 WAITS = "Compression starts when the {} ends."
 WAITS_PREFIX = WAITS.split("{}")[0]
 JOB_NOUNS = {"denoise": "denoising", "inpaint": "inpainting"}
+# what a classic side says when the AE Studio file it waited for will not come
+NOT_ENCODED = {
+    "cancelled": "not encoded (the AE Studio compress was cancelled)",
+    "target": "not encoded (the AE Studio file could not be made at this size)",
+    "failed": "not encoded (the AE Studio compress failed)",
+}
+TARGET_HINT = (" The Target size field still says {}, too small for this image: raise it, or "
+               "clear it (moving the quality slider clears it) to compress at a quality.")
 
 
 class JobsMixin:
@@ -166,6 +175,9 @@ class JobsMixin:
         self.set_image_from_aei(pixels, name, result["data"], result["seconds"],
                                 result.get("model_id", ""), path)
         self.set_mode("compress")  # after the result is stored: no automatic re-compress
+        quality = self.document.modes["compress"].info.get("quality")
+        if quality is not None:  # the slider says what the file was made at
+            self.compress_panel.set_quality_silently(quality)
         self._update_model_label()
         self.statusBar().showMessage(f"Decoded {name}", 5000)
         if path is not None:
@@ -179,8 +191,12 @@ class JobsMixin:
         self.controller.reset()
         self.heatmaps.clear()
         self.mask_editor.reset(pixels.shape)
+        try:
+            quality = unpack(data).quality
+        except ValueError:  # test bytes, not a real file: no quality to show
+            quality = None
         self.document.open_decoded(pixels, Source("aei", name, path), data, decode_seconds,
-                                   model_id)
+                                   model_id, quality)
 
     def _on_denoised(self, result: dict[str, Any]) -> None:
         self.document.finish("denoise", result["pixels"], result)
@@ -204,9 +220,16 @@ class JobsMixin:
         # a job's failure is told once, in its panel, as a sentence that the panel's next
         # one ("Still showing the earlier result: …") can follow
         message = message if message.rstrip().endswith((".", "!", "?", "…")) else f"{message}."
+        # a target size that no quality reaches: say that the field is the cause
+        too_small = ("too small" in message and self.document.modes["compress"].busy
+                     and self._target_in_force() is not None)
+        if too_small:
+            message += TARGET_HINT.format(self.compress_panel.target_edit.text().strip())
         self.last_error = message
         self.document.fail(message)
         self._unblame_classic_sides(message)
+        if too_small:
+            self._note_unencoded_sides("target")
         self._job_ended()
 
     def _unblame_classic_sides(self, message: str) -> None:
@@ -220,18 +243,19 @@ class JobsMixin:
         self.classic_encoder.refresh()
 
     def _on_cancelled(self) -> None:
+        self._decoding.clear()  # a cancelled decode brings back the image open before
         self.document.cancel()
-        self._note_cancelled_sides()
+        self._note_unencoded_sides("cancelled")
         self.statusBar().showMessage("Cancelled.", 5000)
         self._job_ended()
 
-    def _note_cancelled_sides(self) -> None:
-        """A classic side that waited for the cancelled AE Studio file says it will not come,
-        not that it still waits."""
+    def _note_unencoded_sides(self, why: str) -> None:
+        """A classic side that waited for an AE Studio file that will not come (``why``: a
+        key of ``NOT_ENCODED``) says so, not that it still waits."""
         doc = self.document
         if doc.aei_data is not None or not doc.can_compare_classic:
             return
         for side in SIDES:
             same, choice = doc.classic[side], doc.sides[side]
             if choice.is_codec and same.result is None and not same.busy and not same.note:
-                doc.fail_same_size("not encoded (the AE Studio compress was cancelled)", side)
+                doc.fail_same_size(NOT_ENCODED[why], side)

@@ -192,3 +192,52 @@ def test_only_files_the_user_opened_belong_in_open_recent(source, recent):
 def test_unknown_source_kind_is_refused():
     with pytest.raises(ValueError):
         Source("camera", "x")
+
+
+# ------------------------------------------------------------------ an .aei being decoded
+def test_an_aei_being_decoded_is_named_at_once_without_pixels(doc):
+    finished_everything(doc)
+    rec = Recorder(doc)
+    doc.start_decoding("b.aei", Path("/x/b.aei"))
+    assert doc.decoding and doc.source.name == "b.aei" and not doc.has_image
+    assert doc.state("compress").busy and doc.state("compress").busy_text == "Decoding b.aei…"
+    assert all(doc.result(m) is None for m in MODES) and doc.aei_data is None
+    assert not doc.can_compare_classic
+    assert ("image",) in rec.events
+
+
+def test_a_decoded_aei_ends_the_decoding_with_the_quality_of_its_header(doc):
+    doc.start_decoding("b.aei")
+    doc.open_decoded(image(), Source("aei", "b.aei"), b"abc", 0.1, "codec-v1", 75.0)
+    assert not doc.decoding and doc.has_image and doc.state("compress").info["quality"] == 75
+    doc.cancel()  # nothing put aside any more: the decoded file stays
+    assert doc.source.name == "b.aei" and doc.has_image
+
+
+@pytest.mark.parametrize("stop", [Document.cancel, lambda d: d.fail("Cannot open b.aei: x"),
+                                  lambda d: d.stop_all("Stopped to open c.png.")])
+def test_a_decode_that_stops_brings_back_the_image_open_before(doc, stop):
+    finished_everything(doc)
+    shown, compressed = doc.image, doc.result("compress")
+    doc.start_decoding("b.aei")
+    doc.start_decoding("c.aei")  # another one before the first decoded: still a.png is kept
+    rec = Recorder(doc)
+    stop(doc)
+    assert not doc.decoding and doc.source.name == "a.png" and doc.image is shown
+    assert doc.result("compress") is compressed and doc.aei_data == b"aei"
+    assert not doc.busy and ("image",) in rec.events
+
+
+def test_a_decode_that_stops_with_nothing_open_before_is_the_empty_state():
+    d = Document()
+    d.start_decoding("b.aei")
+    d.cancel()
+    assert not d.decoding and not d.has_image and d.source.kind == "none"
+
+
+def test_a_continued_inpainting_step_is_named_in_the_role(doc):
+    from dataclasses import replace
+
+    assert doc.source.role == "Original"
+    doc.open(image(value=5), replace(doc.source, step=1))
+    assert doc.source.role == "Inpainted" and doc.source.step == 1

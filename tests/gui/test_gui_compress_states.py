@@ -160,6 +160,32 @@ def test_an_unreachable_target_size_is_told_once_as_a_sentence(qtbot, window):
     assert "too small" not in win.compare_view.left_caption.text()
 
 
+def test_a_target_too_small_for_a_new_image_says_so_and_no_side_waits(qtbot, window):
+    win = window
+    win.show_error_dialogs = False
+    win.classic_encoder.set_choice("left", SideChoice("jpeg", 75, True))
+    win.compress_panel.target_edit.setText("20")  # left in the field from an earlier image
+    win.set_image(photo(), "new.png")
+    qtbot.waitUntil(lambda: not win.controller.is_busy
+                    and bool(win.document.modes["compress"].note), timeout=TIMEOUT_MS)
+    qtbot.wait(50)
+    assert message_boxes() == []
+    text = win.compress_panel.result_label.text()
+    assert "too small" in text
+    assert "Target size field still says 20, too small for this image" in text
+    assert "clear it" in text and "quality slider" in text
+    qtbot.waitUntil(lambda: not win.classic_encoder.is_busy, timeout=TIMEOUT_MS)
+    caption = win.compare_view.left_caption.text()
+    assert "waits for the other side" not in caption
+    assert "not encoded (the AE Studio file could not be made at this size)" in caption
+    assert "could not be made at this size" in win.compress_panel.same_size_label.text()
+    win.compress_panel.target_edit.clear()
+    win.compress_panel.compress_button.click()  # the way out the panel names
+    qtbot.waitUntil(lambda: win.document.classic["left"].result is not None,
+                    timeout=TIMEOUT_MS)
+    assert win.result_pixels("compress") is not None
+
+
 # ------------------------------------------------------------------ the target stays in force
 def test_a_target_size_in_the_field_applies_to_the_next_image(qtbot, window):
     win = window

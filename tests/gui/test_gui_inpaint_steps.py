@@ -71,3 +71,32 @@ def test_opening_another_image_forgets_the_steps(qtbot, window, write_image, req
     assert window.inpaint_steps.earlier == []
     assert not window.inpaint_panel.step_back_button.isEnabled()
     assert window.inpaint_steps.step_back() is False
+
+
+def test_after_continue_the_caption_and_save_are_about_the_image_continued_on(
+        qtbot, window, write_image, tmp_path, monkeypatch, require_model):
+    from PIL import Image
+    from PySide6.QtWidgets import QFileDialog
+
+    require_model("inpaint")
+    window.show_error_dialogs = False
+    panel = window.inpaint_panel
+    window.open_path(write_image())
+    window.set_mode("inpaint")
+    window.compare_view.strokeStarted.emit(False)
+    window.compare_view.brushed.emit(QPointF(20, 20), QPointF(60, 20))
+    first = _inpaint(qtbot, window)
+    qtbot.mouseClick(panel.continue_button, Qt.MouseButton.LeftButton)
+    caption = window.compare_view.left_caption.text()
+    assert caption.startswith("Inpainted · step 1 · gradient.png")
+    assert panel.save_button.isEnabled()  # the image continued on can be saved
+    out = tmp_path / "out" / "step1.png"
+    out.parent.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(out), "")))
+    window.save_action.trigger()  # File ▸ Save… (Ctrl+S) in Inpaint mode
+    assert window.last_error is None
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), first)
+    qtbot.mouseClick(panel.step_back_button, Qt.MouseButton.LeftButton)
+    assert window.compare_view.left_caption.text().startswith("Original · gradient.png")
+    assert not panel.save_button.isEnabled()  # back on the file itself, nothing inpainted

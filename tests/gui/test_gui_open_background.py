@@ -155,3 +155,53 @@ def test_the_window_closes_while_a_file_is_read(qtbot, engine, write_image):
     win.close()  # waits for the read; its result is dropped
     assert win.opener.pool.activeThreadCount() == 0
     assert win.current_pixels is None
+
+
+def test_an_aei_being_decoded_is_named_at_once_and_shows_its_quality(qtbot, window, engine,
+                                                                      make_gradient, tmp_path):
+    win = window
+    win.show_error_dialogs = False
+    first, second = tmp_path / "first.aei", tmp_path / "second.aei"
+    first.write_bytes(engine.compress(make_gradient(), 40).data)
+    second.write_bytes(engine.compress(make_gradient(seed=5), 75).data)
+    win.open_path(first)
+    qtbot.waitUntil(lambda: win.current_name == "first.aei" and not win.controller.is_busy,
+                    timeout=TIMEOUT_MS)
+    assert win.quality_slider.value() == 40
+    win.open_path(second)  # decoded in the controller: nothing of first.aei stays named
+    view, panel = win.compare_view, win.compress_panel
+    assert win.windowTitle() == "second.aei — AE Studio"
+    assert win.statusBar().currentMessage() == "Decoding second.aei…"
+    assert view.right_caption.text() == "Decoding second.aei…"
+    assert "second.aei" in view.left_caption.text() and "first" not in view.left_caption.text()
+    assert panel.result_label.text() == "Decoding second.aei…"
+    assert win.view_stack.currentWidget() is view  # not the drop zone meanwhile
+    win.set_layout("split")
+    assert view.placeholder_visible  # the empty canvas says what is going on
+    assert not panel.compress_button.isEnabled()
+    qtbot.waitUntil(lambda: win.current_name == "second.aei" and not win.controller.is_busy,
+                    timeout=TIMEOUT_MS)
+    assert win.quality_slider.value() == 75 and panel.quality_spin.value() == 75
+    assert win.last_result["decoded_file"] and not win.document.modes["compress"].busy
+    assert not win.controller.is_busy  # the slider moved without a new compress
+    assert "Decoded" in view.right_caption.text() and "second.aei" in view.left_caption.text()
+
+
+def test_a_cancelled_decode_brings_back_the_image_open_before(qtbot, window, engine,
+                                                              make_gradient, write_image,
+                                                              tmp_path):
+    win = window
+    win.show_error_dialogs = False
+    win.open_path(write_image("shown.png"))
+    shown = win.current_pixels
+    aei = tmp_path / "next.aei"
+    aei.write_bytes(engine.compress(make_gradient(seed=2), 60).data)
+    win.open_path(aei)
+    assert win.current_pixels is None and win.windowTitle().startswith("next.aei")
+    win.controller.cancel()
+    assert win.current_name == "shown.png" and win.current_pixels is shown
+    assert win.windowTitle() == "shown.png — AE Studio"
+    assert "shown.png" in win.compare_view.left_caption.text()
+    qtbot.wait(200)  # the decode's result, if it still came, was dropped
+    assert win.current_name == "shown.png" and win.recent_files() == [
+        str((tmp_path / "shown.png").resolve())]

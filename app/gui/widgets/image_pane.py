@@ -108,9 +108,9 @@ class ImagePane(QGraphicsView):
         """Whether this pane currently draws its placeholder."""
         if not self._placeholder:
             return False
-        if self._divider is not None:
-            return self.has_image() and self.split_item.pixmap().isNull()
-        return not self.has_image()
+        if self._divider is not None and self.has_image():
+            return self.split_item.pixmap().isNull()
+        return not self.has_image()  # nothing to show yet (an .aei decoding): say why
 
     def zoom(self) -> float:
         return self.transform().m11()
