@@ -92,10 +92,7 @@ class FixedCheckerboard:
 
     def hyper_params(self, z_sym: np.ndarray) -> np.ndarray:
         """``P``: the clamped integer ``h_s`` output, HWC int32 (scales then means)."""
-        means_q, scales_q = self.hyper.fixed(z_sym)
-        lim = int(self.clamp[1])
-        p = np.concatenate([scales_q[0], means_q[0]]).transpose(1, 2, 0)
-        return np.clip(p, -lim, lim).astype(np.int32)
+        return self.hyper.fixed_hwc(z_sym, int(self.clamp[1]))
 
     def first_pass(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(means float32, scale indexes), each (1, M, H, W), valid at the anchors."""

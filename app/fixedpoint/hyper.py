@@ -97,6 +97,17 @@ class FixedHyperSynthesis:
             scales[0, :, a:b], means[0, :, a:b] = scales_q, means_q
         return means, scales
 
+    def fixed_hwc(self, z_sym: np.ndarray, clip: int) -> np.ndarray:
+        """The integer outputs as one (H, W, 2M) int32 array, scales then means, clipped to
+        ``[-clip, clip]``: filled band by band, so a 12 MP image's latent never has whole
+        int64 or float64 copies (0.5 GB of temporaries)."""
+        _, m, h, w = self._out_shape(z_sym)
+        out = np.empty((h, w, 2 * m), np.int32)
+        for a, b, band in self._bands(z_sym):
+            np.clip(band, -clip, clip, out=band)
+            out[a:b] = band
+        return out
+
     def __call__(self, z_sym: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(means as float32, scale indexes) for integer hyper-latent symbols (1, N, h, w)."""
         shape = self._out_shape(z_sym)

@@ -236,30 +236,44 @@ def run_tiled_source(source: Callable[[int, int, int, int], np.ndarray], h: int,
     return out
 
 
+Store = Callable[[np.ndarray, int, int], None]
+
+
 def run_rescaling_tiles(x: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], *, tile: int,
-                        overlap: int, num: int = 1, den: int = 1) -> np.ndarray:
+                        overlap: int, num: int = 1, den: int = 1,
+                        last: Callable[[np.ndarray], np.ndarray] | None = None,
+                        store: Store | None = None) -> np.ndarray | None:
     """Run a fully convolutional ``fn`` that scales NCHW ``x`` by ``num/den`` on tiles.
 
     Each ``tile`` x ``tile`` block is computed with ``overlap`` extra context on every side
     and only its own block of the output is kept (no blending). When the overlap covers the
     network's receptive field, the result equals one pass over the whole array, while memory
     stays bounded by the tile size. ``tile`` and ``overlap`` must be multiples of ``den``.
+
+    ``last``, when given, runs the final tile instead of ``fn`` (e.g. one that then lets go
+    of the network's working memory). ``store(block, y0, x0)``, when given, receives each
+    kept output block (a view, ``N x C x h x w``, at output position ``y0, x0``) and nothing
+    is returned: the caller keeps what it needs (e.g. 8-bit pixels) instead of a float array
+    of the whole output.
     """
     if tile % den or overlap % den:
         raise ValueError("tile and overlap must be multiples of the downscaling factor")
     _, _, h, w = x.shape
-    if h <= tile and w <= tile:
-        return fn(x)
+    starts = [(y0, x0) for y0 in range(0, h, tile) for x0 in range(0, w, tile)]
     out = None
-    for y0 in range(0, h, tile):
-        for x0 in range(0, w, tile):
-            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
-            a0, b0 = max(0, y0 - overlap), max(0, x0 - overlap)
-            res = fn(x[:, :, a0:min(h, y1 + overlap), b0:min(w, x1 + overlap)])
-            if out is None:
-                out = np.empty(res.shape[:2] + (h * num // den, w * num // den), res.dtype)
-            oy, ox = (y0 - a0) * num // den, (x0 - b0) * num // den
-            th, tw = (y1 - y0) * num // den, (x1 - x0) * num // den
-            out[:, :, y0 * num // den:y0 * num // den + th, x0 * num // den:x0 * num // den + tw] \
-                = res[:, :, oy:oy + th, ox:ox + tw]
+    for i, (y0, x0) in enumerate(starts):
+        y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+        a0, b0 = max(0, y0 - overlap), max(0, x0 - overlap)
+        run = last if last is not None and i == len(starts) - 1 else fn
+        res = run(x[:, :, a0:min(h, y1 + overlap), b0:min(w, x1 + overlap)])
+        oy, ox = (y0 - a0) * num // den, (x0 - b0) * num // den
+        th, tw = (y1 - y0) * num // den, (x1 - x0) * num // den
+        block = res[:, :, oy:oy + th, ox:ox + tw]
+        if store is not None:
+            store(block, y0 * num // den, x0 * num // den)
+            continue
+        if out is None:
+            out = np.empty(res.shape[:2] + (h * num // den, w * num // den), res.dtype)
+        out[:, :, y0 * num // den:y0 * num // den + th, x0 * num // den:x0 * num // den + tw] \
+            = block
     return out
