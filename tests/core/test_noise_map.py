@@ -1,4 +1,4 @@
-"""The shipped real-noise denoiser's noise map (models/denoise-realnoise-v2): it follows noise
+"""The shipped real-noise denoiser's noise map (models/denoise-realnoise-v3): it follows noise
 that grows with brightness, survives a JPEG, and the CLI's --strength scales it."""
 
 import io
@@ -13,7 +13,7 @@ from app.core.engine import Engine
 from app.main import main
 from tests.conftest import MODELS
 
-MODEL = "denoise-realnoise-v2"
+MODEL = "denoise-realnoise-v3"
 
 
 @pytest.fixture(scope="module")
