@@ -212,12 +212,6 @@ class FileMixin:
             self.settings.remember_path(path)
             self.open_path(path)
 
-    def save_aei_dialog(self) -> None:
-        save_shown.save_aei_dialog(self)
-
-    def save_result_dialog(self) -> None:
-        save_shown.save_result_dialog(self)
-
     def load_mask_dialog(self) -> None:
         if not self._require_image():
             return

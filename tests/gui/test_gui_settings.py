@@ -6,6 +6,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
 
 from app.gui.main_window import MainWindow
+from app.gui.save_shown import save_result_dialog
 from app.gui.settings import Settings
 
 TIMEOUT_MS = 60_000
@@ -82,6 +83,6 @@ def test_dialogs_start_in_the_last_folder(qtbot, engine, tmp_path, write_image, 
                         lambda parent, caption, directory, filter_: (captured.append(directory)
                                                                      or ("", "")))
     qtbot.waitUntil(lambda: again.result_pixels("compress") is not None, timeout=TIMEOUT_MS)
-    again.save_result_dialog()
+    save_result_dialog(again)
     assert captured == [str(folder.resolve() / "a_decoded.png")]
     again.close()
