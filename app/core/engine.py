@@ -14,10 +14,11 @@ import numpy as np
 from app.spec import bitstream as bsf
 
 from .restore import network as restore
-from .codec.image_codec import Analysis, Codec
+from .codec.image_codec import TO_SIZE_CODINGS, Analysis, Codec
 from .engine_protocol import CancelFn, CompressResult, Denoised, ProgressFn
 from .runtime.registry import Model, ModelError, ModelNotFoundError, Registry
 from .runtime.sessions import SessionPool
+from .runtime.tiling import stage
 
 __all__ = ["CompressResult", "Denoised", "Engine"]
 
@@ -76,35 +77,53 @@ class Engine:
         return codec, bs
 
     def compress(self, pixels: np.ndarray, quality: float = 75.0,
-                 target_bytes: int | None = None, model_id: str | None = None) -> CompressResult:
+                 target_bytes: int | None = None, model_id: str | None = None,
+                 progress: ProgressFn | None = None,
+                 cancel: CancelFn | None = None) -> CompressResult:
+        """``progress(done, total)`` counts the analysis tiles (none when the analysis of
+        this image is kept), then the steps of the entropy codings (one coding, or a
+        target-size search's); a ``cancel()`` that returns True stops before the next step
+        (``Cancelled``)."""
         codec = self.codec(model_id)
         t = time.perf_counter()
-        analysis = self._analyse(codec, pixels)
-        if target_bytes is not None:
-            data, quality = codec.encode_to_size(analysis, target_bytes)
-        else:
-            data = codec.encode_analysis(analysis, quality)
-        return CompressResult(data, float(quality), time.perf_counter() - t, codec.model.id)
-
-    def _analyse(self, codec: Codec, pixels: np.ndarray) -> Analysis:
-        """The analysis transform of the last images is kept, so that trying another quality
-        (a slider move, a target-size search) costs only the entropy-coding part."""
         arr = np.ascontiguousarray(pixels)
         key = (codec.model.id, arr.shape, hashlib.blake2b(arr.data, digest_size=16).digest())
+        analysis = self._kept_analysis(key)
+        tiles = 0 if analysis is not None else codec.analysis_steps(*arr.shape[:2])
+        total = tiles + (1 if target_bytes is None else TO_SIZE_CODINGS) * codec.coding_steps
+        if analysis is None:
+            analysis = self._analyse(codec, arr, key, stage(progress, 0, total), cancel)
+        coding = stage(progress, tiles, total)
+        if target_bytes is not None:
+            data, quality = codec.encode_to_size(analysis, target_bytes, progress=coding,
+                                                 cancel=cancel)
+        else:
+            data = codec.encode_analysis(analysis, quality, coding, cancel)
+        return CompressResult(data, float(quality), time.perf_counter() - t, codec.model.id)
+
+    def _kept_analysis(self, key: tuple) -> Analysis | None:
         with self._lock:
             if key in self._analyses:
                 self._analyses.move_to_end(key)
                 return self._analyses[key]
-        analysis = codec.analyse(arr)
+        return None
+
+    def _analyse(self, codec: Codec, arr: np.ndarray, key: tuple, progress: ProgressFn | None,
+                 cancel: CancelFn | None) -> Analysis:
+        """The analysis transform of the last images is kept, so that trying another quality
+        (a slider move, a target-size search) costs only the entropy-coding part."""
+        analysis = codec.analyse(arr, progress, cancel)
         with self._lock:
             self._analyses[key] = analysis
             while len(self._analyses) > ANALYSES_KEPT:
                 self._analyses.popitem(last=False)
         return analysis
 
-    def decompress(self, data: bytes) -> np.ndarray:
+    def decompress(self, data: bytes, progress: ProgressFn | None = None,
+                   cancel: CancelFn | None = None) -> np.ndarray:
+        """``progress(done, total)``: the entropy decoding, then each synthesis tile."""
         codec, bs = self.codec_for(data)
-        return codec.decode(bs)
+        return codec.decode(bs, progress, cancel)
 
     def denoise(self, pixels: np.ndarray, sigma: float | None = None,
                 progress: ProgressFn | None = None, cancel: CancelFn | None = None,

@@ -40,11 +40,16 @@ class Denoised(NamedTuple):
 class EngineProtocol(Protocol):
     """The in-memory operations: pixels are ``HxWxC`` uint8 arrays, masks ``HxW`` (1 = hole)."""
 
+    # ``progress(done, total)`` counts the steps of one call (tiles, entropy codings) and
+    # ends at total; ``cancel()`` is checked between them and raises
+    # :class:`app.core.runtime.tiling.Cancelled` when it returns True.
     def compress(self, pixels: np.ndarray, quality: float = 75.0,
-                 target_bytes: int | None = None,
-                 model_id: str | None = None) -> CompressResult: ...
+                 target_bytes: int | None = None, model_id: str | None = None,
+                 progress: ProgressFn | None = None,
+                 cancel: CancelFn | None = None) -> CompressResult: ...
 
-    def decompress(self, data: bytes) -> np.ndarray: ...
+    def decompress(self, data: bytes, progress: ProgressFn | None = None,
+                   cancel: CancelFn | None = None) -> np.ndarray: ...
 
     def denoise(self, pixels: np.ndarray, sigma: float | None = None,
                 progress: ProgressFn | None = None, cancel: CancelFn | None = None,

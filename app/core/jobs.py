@@ -133,9 +133,10 @@ def _save_like(pixels: np.ndarray, img: LoadedImage, out: Path, job: Job) -> int
 def _compress(job: Job, engine: EngineProtocol, out: Path, t0: float,
               progress: ProgressFn | None, cancel: CancelFn | None) -> CompressJobResult:
     img = load_image(job.input)
-    res = engine.compress(img.pixels, job.quality, job.target_bytes, job.model)
+    res = engine.compress(img.pixels, job.quality, job.target_bytes, job.model,
+                          progress=progress, cancel=cancel)
     n = atomic_write_bytes(out, res.data, overwrite=job.force)
-    psnr = round(measure(engine, img.pixels, res).psnr, 3) if job.measure else None
+    psnr = round(measure(engine, img.pixels, res, cancel=cancel).psnr, 3) if job.measure else None
     return CompressJobResult(**_done(job, out, n, t0),
                              bpp=round(bits_per_pixel(n, img.width, img.height), 4),
                              quality=res.quality, model=res.model_id, psnr=psnr)
@@ -143,7 +144,8 @@ def _compress(job: Job, engine: EngineProtocol, out: Path, t0: float,
 
 def _decompress(job: Job, engine: EngineProtocol, out: Path, t0: float,
                 progress: ProgressFn | None, cancel: CancelFn | None) -> JobResult:
-    n = save_image(engine.decompress(read_aei(job.input)), out, overwrite=job.force)
+    pixels = engine.decompress(read_aei(job.input), progress=progress, cancel=cancel)
+    n = save_image(pixels, out, overwrite=job.force)
     return JobResult(**_done(job, out, n, t0))
 
 

@@ -8,14 +8,20 @@ and the result is compared with the original.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from .compare.metrics import bits_per_pixel, ms_ssim, psnr
 from .engine_protocol import CancelFn, CompressResult, EngineProtocol, ProgressFn
 
-__all__ = ["RoundTrip", "compress_and_measure", "measure", "ms_ssim_or_none"]
+__all__ = ["DECODE", "ENCODE", "RoundTrip", "StageProgressFn", "compress_and_measure", "measure",
+           "ms_ssim_or_none"]
+
+ENCODE, DECODE = "encode", "decode"  # the stages of a round trip, in order
+StageProgressFn = Callable[[str, int, int], None]  # (stage, steps done, steps in the stage)
 
 
 @dataclass(frozen=True)
@@ -43,11 +49,13 @@ def ms_ssim_or_none(a: np.ndarray, b: np.ndarray) -> float | None:
 
 
 def measure(engine: EngineProtocol, pixels: np.ndarray, encoded: CompressResult,
-            with_ms_ssim: bool = False) -> RoundTrip:
-    """Decode ``encoded`` (timed) and compare it with ``pixels``, the image it was made from."""
+            with_ms_ssim: bool = False, progress: ProgressFn | None = None,
+            cancel: CancelFn | None = None) -> RoundTrip:
+    """Decode ``encoded`` (timed) and compare it with ``pixels``, the image it was made from.
+    ``progress`` and ``cancel`` go to the decode (its steps; ``Cancelled`` between two)."""
     h, w = pixels.shape[:2]
     t = time.perf_counter()
-    rec = engine.decompress(encoded.data)
+    rec = engine.decompress(encoded.data, progress=progress, cancel=cancel)
     decode_seconds = time.perf_counter() - t
     return RoundTrip(encoded, rec, decode_seconds, bits_per_pixel(len(encoded.data), w, h),
                      psnr(pixels, rec), ms_ssim_or_none(pixels, rec) if with_ms_ssim else None)
@@ -55,17 +63,15 @@ def measure(engine: EngineProtocol, pixels: np.ndarray, encoded: CompressResult,
 
 def compress_and_measure(engine: EngineProtocol, pixels: np.ndarray, quality: float,
                          target_bytes: int | None = None, with_ms_ssim: bool = False,
-                         progress: ProgressFn | None = None,
-                         cancel: CancelFn | None = None) -> RoundTrip | None:
+                         progress: StageProgressFn | None = None,
+                         cancel: CancelFn | None = None) -> RoundTrip:
     """Compress ``pixels`` (at ``quality``, or the best quality that fits ``target_bytes``),
-    then :func:`measure`; None when ``cancel()`` turned true while encoding. ``progress``
-    hears (1, 2) once encoded and (2, 2) once decoded."""
-    encoded = engine.compress(pixels, quality, target_bytes=target_bytes)
-    if cancel is not None and cancel():
-        return None
-    if progress is not None:
-        progress(1, 2)
-    trip = measure(engine, pixels, encoded, with_ms_ssim)
-    if progress is not None:
-        progress(2, 2)
-    return trip
+    then :func:`measure`. ``progress(stage, done, total)`` hears the engine's steps of the
+    ``ENCODE`` stage, then of the ``DECODE`` stage; once ``cancel()`` turns true the engine
+    raises ``Cancelled`` between two steps."""
+    def stage(name: str) -> ProgressFn | None:
+        return None if progress is None else partial(progress, name)
+
+    encoded = engine.compress(pixels, quality, target_bytes=target_bytes,
+                              progress=stage(ENCODE), cancel=cancel)
+    return measure(engine, pixels, encoded, with_ms_ssim, stage(DECODE), cancel)

@@ -1,30 +1,39 @@
-"""How far a compress has got, as a percentage of its expected time, with the time left.
+"""How far a compress has got: the engine's own step counts, as one percentage with the time
+left.
 
-The engine reports a compress in two steps only (encoded, then decoded), and on a 12 MP photo
-each step takes from half a minute to two minutes: a plain "1 / 2" says nothing for that
-long, and a time left computed as "the decode takes as long as the encode" was wrong by a
-factor of three. So each step gets an expected duration from the pace of this session's
-earlier compresses (seconds per megapixel, for an encode with and without the analysis
-transform, which the engine keeps per image, and for the decode), or from the single-thread
-costs measured by ``benchmarks/gui_stages`` before the first one. The finished encode tells
-how fast the machine runs now, and the decode's estimate is scaled by that. A step that runs
-past its estimate is reported as "taking longer than expected", never as a time left that
-stands still.
+The engine counts the steps of an encode (the analysis transform's tiles, then the entropy
+coding's passes) and then those of the decode (the entropy decoding's passes, then the
+synthesis transform's tiles), and reports ``(done, total)`` after each. The bar is one
+percentage across both phases: the encode's share of it is its share of the expected time,
+from the pace of this session's earlier compresses (seconds per megapixel, for an encode with
+and without the analysis transform, which the engine keeps per image, and for the decode), or
+from the single-thread costs measured by ``benchmarks/gui_stages`` before the first one. Within
+a phase the bar moves by steps done / total, so it never goes back and a small image (two
+tiles) still moves step by step.
+
+The time left is measured, not guessed, as soon as a step has ended: the time per step so far
+times the steps left in the phase, plus, while encoding, the decode's expected time scaled by
+how much faster or slower than expected the encode runs. The steps are not all equally long
+(at 6 MP an analysis tile took 0.25-0.5 s, a context pass 1-3.5 s), so the time left can
+still move both ways a little.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["CompressPace", "CompressProgress"]
+from app.core.round_trip import DECODE, ENCODE
+
+__all__ = ["DECODE", "ENCODE", "CompressPace", "CompressProgress"]
 
 # seconds per megapixel on one thread (benchmarks/gui_stages: 768x512, kodim01, quality 40)
 ANALYSIS_S_PER_MP = 1.04
 CODING_S_PER_MP = 0.86
 DECODE_S_PER_MP = 2.34
 PERCENT = 100
-# past this share of its estimate (and a few seconds) a step is "taking longer than expected"
-LATE_FACTOR, LATE_GRACE_S = 1.25, 3.0
+LABELS = {ENCODE: "Encoding", DECODE: "Decoding"}
+# no time left is shown before this much time has passed (the first step says nothing yet)
+QUIET_S = 0.5
 
 
 @dataclass
@@ -47,8 +56,8 @@ class CompressPace:
 
 
 class CompressProgress:
-    """The progress of one compress: :meth:`encoded` when the file is made, :meth:`at` for
-    (percent done, text) at any time."""
+    """The progress of one compress: :meth:`step` for each count the engine reports,
+    :meth:`at` for (percent done, text) at any time."""
 
     def __init__(self, pace: CompressPace, megapixels: float, analysed: bool,
                  started: float, codings: int = 1) -> None:
@@ -56,40 +65,67 @@ class CompressProgress:
         self.started = started
         coding = pace.encode[False]
         encode = pace.encode[analysed] + (codings - 1) * coding
-        self.encode_s = max(1e-3, encode * megapixels)
+        self.encode_s = max(1e-3, encode * megapixels)  # expected, until the encode ends
         self.decode_s = max(1e-3, pace.decode * megapixels)
-        self.encoded_at: float | None = None
+        # the encode's share of the bar: fixed, so the bar never jumps when estimates change
+        self.encode_share = self.encode_s / (self.encode_s + self.decode_s)
+        self.phase = ENCODE
+        self.phase_started = started
+        self.done = self.total = 0
+        self.stepped_at = started
         self.percent = 0
 
-    def encoded(self, now: float) -> None:
-        """The encode ended: the decode runs at the pace the encode just showed."""
-        if self.encoded_at is None:
-            took = max(1e-3, now - self.started)
-            self.decode_s *= took / self.encode_s
-            self.encode_s = took
-            self.encoded_at = now
+    def step(self, phase: str, done: int, total: int, now: float) -> None:
+        """The engine has done ``done`` of the ``total`` steps of ``phase``."""
+        if phase == DECODE and self.phase == ENCODE:  # an encode that did not count its end
+            self._decode_from(now)
+        if phase != self.phase or total <= 0 or done <= self.done:
+            return  # a late count of the encode, or one already seen
+        self.done, self.total = min(done, total), total
+        self.stepped_at = now
+        if phase == ENCODE and done >= total:
+            self._decode_from(now)
+
+    def _decode_from(self, now: float) -> None:
+        """The file is made: the decode follows, at the pace the encode just showed."""
+        took = max(1e-3, now - self.started)
+        self.decode_s *= took / self.encode_s
+        self.encode_s = took
+        self.phase, self.phase_started, self.stepped_at = DECODE, now, now
+        self.done = self.total = 0
+
+    def _left(self, now: float) -> float:
+        """Seconds left: measured from the steps so far, expected before the first."""
+        in_phase = now - self.phase_started
+        expected = self.encode_s if self.phase == ENCODE else self.decode_s
+        if self.done:
+            per_step = (self.stepped_at - self.phase_started) / self.done
+            projected = per_step * self.total
+            left = max(0.0, projected - in_phase)
+        else:
+            projected = max(expected, in_phase)
+            left = projected - in_phase
+        if self.phase == ENCODE:
+            left += self.decode_s * projected / self.encode_s
+        return left
 
     def at(self, now: float) -> tuple[int, str]:
-        """(percent of the expected time done, ``"42 % · about 30 s left"``)."""
-        if self.encoded_at is None:
-            in_step, step_s, after = now - self.started, self.encode_s, self.decode_s
+        """(percent done, ``"Encoding step 3 / 12 · about 20 s left"``)."""
+        fraction = self.done / self.total if self.total else 0.0
+        if self.phase == ENCODE:
+            share = self.encode_share * fraction
         else:
-            in_step, step_s, after = now - self.encoded_at, self.decode_s, 0.0
-        late = in_step > step_s * LATE_FACTOR + LATE_GRACE_S
-        if in_step > step_s:  # the rest of this step is unknown: scale it and what follows
-            slower = in_step / step_s
-            left = 0.1 * in_step + after * slower
-        else:
-            left = step_s - in_step + after
-        elapsed = max(0.0, now - self.started)
-        share = elapsed / (elapsed + left) if elapsed + left > 0 else 0.0
-        # never backwards, never 100 % before the decode has ended
-        self.percent = max(self.percent, min(PERCENT - 1, int(share * PERCENT)))
-        if late:
-            return self.percent, f"{self.percent} % · taking longer than expected"
-        if elapsed < 0.5:
-            return self.percent, f"{self.percent} %"
-        return self.percent, f"{self.percent} % · about {_duration(left)} left"
+            share = self.encode_share + (1 - self.encode_share) * fraction
+        finished = self.phase == DECODE and self.total and self.done == self.total
+        # never backwards, and 100 % only once the decode's last step has ended
+        self.percent = max(self.percent, PERCENT if finished else
+                           min(PERCENT - 1, int(share * PERCENT)))
+        text = LABELS[self.phase]
+        if self.total:
+            text += f" step {self.done} / {self.total}"
+        if not finished and now - self.started >= QUIET_S:
+            text += f" · about {_duration(self._left(now))} left"
+        return self.percent, text
 
 
 def _duration(seconds: float) -> str:

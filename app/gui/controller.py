@@ -60,8 +60,9 @@ class Controller(QObject):
     failed = Signal(str)
     cancelled = Signal()
     busy = Signal(bool)
-    # (done, total): tiles of a denoise or inpaint; for a compress, percent of its expected
-    # time, with ``progress_note`` saying "42 % · about 30 s left" (app/gui/compress_progress.py)
+    # (done, total): tiles of a denoise, inpaint or decode; for a compress, the percent done of
+    # its encode and decode steps, with ``progress_note`` saying "Encoding step 3 / 12 · about
+    # 20 s left" (app/gui/compress_progress.py)
     progress = Signal(int, int)
 
     def __init__(self, engine: EngineProtocol, parent: QObject | None = None,
@@ -87,7 +88,7 @@ class Controller(QObject):
         self.readouts = QThreadPool(self)
         self.readouts.setMaxThreadCount(1)
         self._readouts: list[Worker] = []
-        # the running compress's progress, estimated from the pace of the earlier ones
+        # the running compress's progress: the engine's steps, weighted by the earlier pace
         self.progress_note = ""
         self.pace = CompressPace()
         self._tracked: tuple[int, CompressProgress] | None = None
@@ -141,8 +142,9 @@ class Controller(QObject):
     def compress(self, pixels: np.ndarray, quality: float,
                  target_bytes: int | None = None) -> int:
         """Compress now (at ``quality``, or the best quality that fits ``target_bytes``); also
-        decode, to measure PSNR and the decode time (MS-SSIM is left to a readout). Returns
-        the job's generation."""
+        decode, to measure PSNR and the decode time (MS-SSIM is left to a readout). Both
+        report their steps and stop between two steps once cancelled. Returns the job's
+        generation."""
         engine = self.engine
         analysed = self._analysed is None or self._analysed() is not pixels
         try:  # the engine keeps the analysis of the image it last analysed
@@ -152,10 +154,10 @@ class Controller(QObject):
 
         def job(progress, cancel) -> dict:
             t = time.perf_counter()
-            trip = compress_and_measure(engine, pixels, quality, target_bytes,
-                                        progress=progress, cancel=cancel)
-            if trip is None:
-                return {}
+            trip = compress_and_measure(
+                engine, pixels, quality, target_bytes,
+                progress=lambda stage, done, total: progress(done, total, stage=stage),
+                cancel=cancel)
             prepare(trip.reconstruction)  # its QImage: the UI thread only wraps it
             res = trip.encoded
             return {"data": res.data, "bytes": trip.bytes, "bpp": trip.bpp, "psnr": trip.psnr,
@@ -194,7 +196,7 @@ class Controller(QObject):
 
         def job(progress, cancel) -> dict:
             t = time.perf_counter()
-            pixels = engine.decompress(data)
+            pixels = engine.decompress(data, progress=progress, cancel=cancel)
             prepare(pixels)
             h, w = pixels.shape[:2]
             model_id = unpack(data).model_id  # the engine has just decoded it: it unpacks
@@ -270,6 +272,8 @@ class Controller(QObject):
         worker = Worker(fn, name)
         worker.signals.progress.connect(
             lambda done, total, g=gen: self._on_progress(g, done, total))
+        worker.signals.stage_progress.connect(
+            lambda stage, done, total, g=gen: self._on_stage_progress(g, stage, done, total))
         worker.signals.finished.connect(
             lambda result, g=gen, sig=done_signal: self._on_finished(g, sig, result))
         worker.signals.errored.connect(lambda message, g=gen: self._on_errored(g, message))
@@ -287,14 +291,14 @@ class Controller(QObject):
         self._retired = [w for w in self._retired if not w.done.is_set()]
 
     def _on_progress(self, gen: int, done: int, total: int) -> None:
-        if gen != self._generation:
-            return
-        if self._tracked is not None and self._tracked[0] == gen:
-            if done < total:  # the compress's file is made: the decode follows
-                self._tracked[1].encoded(time.monotonic())
+        if gen == self._generation:
+            self.progress.emit(done, total)
+
+    def _on_stage_progress(self, gen: int, stage: str, done: int, total: int) -> None:
+        """A step of the compress's encode or decode has ended."""
+        if self._tracked is not None and self._tracked[0] == gen == self._generation:
+            self._tracked[1].step(stage, done, total, time.monotonic())
             self._tick()
-            return
-        self.progress.emit(done, total)
 
     def _tick(self) -> None:
         tracked = self._tracked

@@ -2,7 +2,9 @@
 
 The callable has the shape ``fn(progress, cancel) -> result`` where ``progress(done, total)``
 reports advancement and ``cancel()`` returns True once :meth:`Worker.cancel` was called
-(the core's tiled operations take exactly these two callbacks). Exceptions never escape into
+(the core's tiled operations take exactly these two callbacks). A job made of stages that
+count their own steps (a compress: its encode, then its decode) calls
+``progress(done, total, stage=name)``. Exceptions never escape into
 Qt: they become an ``errored`` signal with a readable message.
 """
 
@@ -35,6 +37,7 @@ class WorkerSignals(QObject):
 
     started = Signal()
     progress = Signal(int, int)
+    stage_progress = Signal(str, int, int)  # (stage, done, total)
     finished = Signal(object)
     errored = Signal(str)
 
@@ -50,7 +53,8 @@ def describe_error(exc: BaseException) -> str:
 class Worker(QRunnable):
     """Runs ``fn(progress, cancel)`` once in a thread pool.
 
-    Emits ``started``, any number of ``progress(done, total)``, then exactly one of
+    Emits ``started``, any number of ``progress(done, total)`` (or
+    ``stage_progress(stage, done, total)``), then exactly one of
     ``finished(result)`` or ``errored(message)`` (``CANCELLED_MESSAGE`` after a cancel).
     The runnable is not auto-deleted: whoever starts it keeps a reference until
     :attr:`done` is set (after the last signal was emitted).
@@ -73,8 +77,11 @@ class Worker(QRunnable):
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    def _progress(self, done: int, total: int) -> None:
-        self.signals.progress.emit(int(done), int(total))
+    def _progress(self, done: int, total: int, stage: str | None = None) -> None:
+        if stage is None:
+            self.signals.progress.emit(int(done), int(total))
+        else:
+            self.signals.stage_progress.emit(stage, int(done), int(total))
 
     def run(self) -> None:  # noqa: D401 - Qt override, runs in a pool thread
         try:

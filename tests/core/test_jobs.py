@@ -21,6 +21,7 @@ from app.core.jobs import (
     run,
 )
 from app.spec.manifest import TASKS as MODEL_TASKS
+from app.core.runtime.tiling import Cancelled
 from tests.conftest import smooth_image
 from tests.core.fake_engine import FakeEngine
 
@@ -57,6 +58,20 @@ def test_decompress_result_has_the_common_keys_only(photo, tmp_path):
     res = run(Job("decompress", photo.with_suffix(".aei"), output=tmp_path / "back.png"),
               engine)
     assert type(res) is JobResult and list(res.to_dict()) == COMMON and res.extra == {}
+
+
+def test_compress_and_decompress_jobs_report_steps_and_stop_when_cancelled(photo, tmp_path):
+    engine, seen = FakeEngine(), []
+    run(Job("compress", photo), engine, progress=lambda d, t: seen.append(("c", d, t)))
+    back = tmp_path / "back.png"
+    run(Job("decompress", photo.with_suffix(".aei"), output=back), engine,
+        progress=lambda d, t: seen.append(("d", d, t)))
+    assert seen == [("c", 1, 1), ("d", 1, 1)]
+    back.unlink()
+    with pytest.raises(Cancelled):
+        run(Job("decompress", photo.with_suffix(".aei"), output=back), engine,
+            cancel=lambda: True)
+    assert not back.exists()
 
 
 def test_denoise_result_shows_strength_only_where_it_is_not_one(photo, tmp_path):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from app.core.compare.metrics import psnr
-from app.core.round_trip import compress_and_measure, measure, ms_ssim_or_none
+from app.core.round_trip import DECODE, ENCODE, compress_and_measure, measure, ms_ssim_or_none
+from app.core.runtime.tiling import Cancelled
 from tests.conftest import smooth_image
 from tests.core.fake_engine import FakeEngine
 
@@ -34,13 +35,14 @@ def test_ms_ssim_only_when_asked():
     assert ms_ssim_or_none(np.zeros((8, 8, 3)), np.zeros((8, 9, 3))) is None
 
 
-def test_target_size_progress_and_cancel():
+def test_target_size_progress_by_stage_and_cancel():
     engine = FakeEngine()
     px = smooth_image(32, 32)
-    seen: list[tuple[int, int]] = []
-    trip = compress_and_measure(engine, px, 75, target_bytes=30, progress=lambda d, t:
-                                seen.append((d, t)))
-    assert trip is not None and trip.bytes == 30 and seen == [(1, 2), (2, 2)]
+    seen: list[tuple[str, int, int]] = []
+    trip = compress_and_measure(engine, px, 75, target_bytes=30,
+                                progress=lambda *step: seen.append(step))
+    assert trip.bytes == 30 and seen == [(ENCODE, 1, 1), (DECODE, 1, 1)]
     engine.calls.clear()
-    assert compress_and_measure(engine, px, 75, cancel=lambda: True) is None
-    assert engine.calls == ["compress"]              # not decoded once cancelled
+    with pytest.raises(Cancelled):
+        compress_and_measure(engine, px, 75, cancel=lambda: True)
+    assert "decompress" not in engine.calls          # never decoded once cancelled

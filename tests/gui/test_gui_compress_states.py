@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core.compare.sides import SideChoice
-from app.gui.compress_progress import CompressPace, CompressProgress
+from app.gui.compress_progress import DECODE, ENCODE, CompressPace, CompressProgress
 from app.gui.panel_fit import MIN_WINDOW
 from tests.gui.conftest import gradient
 
@@ -88,19 +88,23 @@ def test_a_cancelled_compress_is_not_restarted_by_the_wait_rule(qtbot, window, g
 
 
 # ------------------------------------------------------------------ progress of a compress
-def test_progress_estimate_goes_down_and_the_decode_is_not_the_encode():
+def test_progress_counts_the_engines_steps_and_measures_the_time_left():
     pace = CompressPace(encode={True: 10.0, False: 4.0}, decode=30.0)  # s per megapixel
     p = CompressProgress(pace, megapixels=1.0, analysed=True, started=0.0)
-    first, text1 = p.at(1.0)
-    later, text2 = p.at(5.0)
-    assert 0 < first < later < 100
-    assert text1 == f"{first} % · about 39 s left" and text2 == f"{later} % · about 35 s left"
-    p.encoded(20.0)  # twice as slow as expected: so will the decode be
-    percent, text = p.at(20.0)
-    assert text == f"{percent} % · about 60 s left"  # not the encode's 20 s
-    _, late = p.at(20.0 + 60 * 1.25 + 4)
-    assert late.endswith("taking longer than expected")
-    assert p.at(500.0)[0] < 100  # never done before the decode ends
+    # before the first step: the session's pace (a 10 s encode, a 30 s decode)
+    assert p.at(1.0) == (0, "Encoding · about 39 s left")
+    p.step(ENCODE, 1, 4, 4.0)  # 4 s a step: a 16 s encode, so a 48 s decode
+    assert p.at(4.0) == (6, "Encoding step 1 / 4 · about 60 s left")  # 25 % of 25 %
+    assert p.at(6.0) == (6, "Encoding step 1 / 4 · about 58 s left")
+    p.step(ENCODE, 4, 4, 16.0)
+    assert p.at(16.0) == (25, "Decoding · about 48 s left")  # not the encode's 16 s
+    p.step(DECODE, 1, 3, 28.0)  # 12 s a step
+    assert p.at(28.0) == (50, "Decoding step 1 / 3 · about 24 s left")
+    assert p.at(500.0)[0] == 50  # never done before the decode ends
+    p.step(DECODE, 3, 3, 40.0)
+    assert p.at(40.0) == (100, "Decoding step 3 / 3")
+    p.step(ENCODE, 2, 4, 41.0)  # a late count never moves the bar back
+    assert p.at(41.0)[0] == 100
 
 
 def test_a_long_time_left_still_counts_down():
@@ -129,7 +133,7 @@ def test_a_long_compress_shows_a_percentage_and_a_time_left_from_the_start(qtbot
     assert bar.maximum() == 100  # determinate at once, before any step has ended
     qtbot.waitUntil(lambda: "s left" in label.text(), timeout=5_000)
     first = label.text()
-    assert "%" in first and "/ 2" not in first
+    assert first.startswith("Encoding") and "/ 2" not in first
     left = int(first.split("about ")[1].split(" s")[0])
     assert 60 < left <= 70  # the encode's 20 s and the decode's 50 s, not 2 × 20 s
     qtbot.waitUntil(lambda: label.text() != first, timeout=5_000)  # it keeps moving

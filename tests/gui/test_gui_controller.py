@@ -27,7 +27,7 @@ class FakeEngine:
         self.calls: list[float] = []
         self.lock = threading.Lock()
 
-    def compress(self, pixels, quality=75.0, target_bytes=None):
+    def compress(self, pixels, quality=75.0, target_bytes=None, progress=None, cancel=None):
         with self.lock:
             self.calls.append(float(quality))
         gate = self.gates.get(float(quality))
@@ -35,7 +35,7 @@ class FakeEngine:
             assert gate.wait(10), "test never released the gate"
         return CompressResult(bytes([int(quality)]) * int(quality), float(quality), 0.01, "fake")
 
-    def decompress(self, data):
+    def decompress(self, data, progress=None, cancel=None):
         return np.full(self.shape, len(data), np.uint8)
 
     def denoise(self, pixels, sigma=None, progress=None, cancel=None, passes=None):

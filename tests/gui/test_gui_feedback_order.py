@@ -111,7 +111,7 @@ def test_a_full_compress_after_a_preview_reuses_the_image_analysis(qtbot, window
     analysed: list[tuple[int, ...]] = []
     analyse = codec.analyse
     monkeypatch.setattr(codec, "analyse",
-                        lambda px: analysed.append(px.shape) or analyse(px))
+                        lambda px, *a, **k: analysed.append(px.shape) or analyse(px, *a, **k))
     for quality in (30, 60):
         window.quality_slider.setValue(quality)
         qtbot.waitUntil(lambda q=quality: window.last_result["quality"] == q

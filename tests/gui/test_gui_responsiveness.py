@@ -127,8 +127,8 @@ class DecodesLarge:
     def __getattr__(self, name):
         return getattr(self.engine, name)
 
-    def decompress(self, data: bytes) -> np.ndarray:
-        self.engine.decompress(data)  # the real file is decoded (and checked) too
+    def decompress(self, data: bytes, progress=None, cancel=None) -> np.ndarray:
+        self.engine.decompress(data, progress, cancel)  # the real file is decoded (and checked)
         return self.pixels.copy()
 
 

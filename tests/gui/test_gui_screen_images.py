@@ -45,10 +45,10 @@ def test_pixmap_uses_the_prepared_image_once_and_entries_die_with_their_array(qa
 
 
 class _Engine:
-    def compress(self, pixels, quality=75.0, target_bytes=None):
+    def compress(self, pixels, quality=75.0, target_bytes=None, progress=None, cancel=None):
         return CompressResult(b"x" * 10, float(quality), 0.01, "fake")
 
-    def decompress(self, data):
+    def decompress(self, data, progress=None, cancel=None):
         return np.full((8, 12, 3), 7, np.uint8)
 
 

@@ -10,21 +10,21 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-from PIL import Image
 
 from app.fixedpoint import FixedChannelCheckerboard, FixedCheckerboard, FixedHyperSynthesis
-from app.fixedpoint import TablesError, anchor_mask
+from app.fixedpoint import TablesError
 from app.fixedpoint.versions import CHANNEL_CHECKERBOARD, CHECKERBOARD, HYPER as FIXED_HYPER
 from app.spec import bitstream as bsf
 
-from . import channel_context, entropy
-from ..io.image_errors import DECODE_ERRORS, PixelLimitError
+from . import channel_context, checkerboard_context, entropy
+from .alpha_plane import pack_alpha, unpack_alpha
+from ..io.image_errors import PixelLimitError
 from ..io.imageio import max_pixels_limit
 from ..io.pixels import from_rgb, to_rgb
 from ..runtime.memory_budget import MemoryBudgetError, check_fits, reserve
 from ..runtime.registry import Model, ModelError, ModelIntegrityError
 from ..runtime.sessions import SessionPool
-from ..runtime.tiling import run_rescaling_tiles
+from ..runtime.tiling import Progress, Steps, rescaling_tile_count, run_rescaling_tiles, stage
 
 QUALITY_MIN, QUALITY_MAX = 1.0, 100.0
 # The analysis and synthesis transforms run on tiles, each with context on every side that
@@ -48,6 +48,16 @@ DECODE_FIXED_BYTES = 64 << 20
 # the memory again costs about 0.2 s a transform: 20 % of a Kodak image's encode and decode,
 # under 1 % from here on.
 RELEASE_PIXELS = 4_000_000
+# From RELEASE_PIXELS on, the synthesis runs on tiles of at most this side: onnxruntime's
+# ConvTranspose keeps a column buffer that grows with the tile's area (0.33 GB of a 512-pixel
+# tile's 0.55 GB working set). At 12 MP the decode's rise in memory fell from 0.85 to 0.53 GB
+# for 10 % more decode time; the pixels are the same, since the context still covers the
+# synthesis's receptive field.
+BIG_SYNTHESIS_TILE_PX = 384
+# A target-size search's bisection steps; with a coding at the lowest and highest quality it
+# codes the image at most TO_SIZE_CODINGS times
+TO_SIZE_ITERATIONS = 14
+TO_SIZE_CODINGS = TO_SIZE_ITERATIONS + 2
 
 
 class DecodeBudgetError(MemoryBudgetError, bsf.BitstreamError):
@@ -161,9 +171,31 @@ class Codec:
                                                              self.context)
             except TablesError as exc:
                 raise ModelIntegrityError(f"model {model.id!r}: {exc}") from None
+        # Progress: one count per operation. ``progress(done, total)`` follows each step (an
+        # analysis or synthesis tile, an entropy coding or decoding, or each pass of a
+        # checkerboard's); ``cancel()`` is checked before each and raises ``Cancelled``.
+        two_passes = self.context is not None and self.channels is None
+        self.coding_steps = 1 + two_passes * checkerboard_context.ENCODE_STEPS
+        self.symbol_steps = 1 + two_passes * checkerboard_context.DECODE_STEPS
+
+    def analysis_steps(self, h: int, w: int) -> int:
+        """The analysis transform's tiles for an ``h`` x ``w`` image."""
+        return rescaling_tile_count(h + -h % self.factor, w + -w % self.factor, self.tile_px)
+
+    def decode_steps(self, bs: bsf.Bitstream) -> int:
+        """The entropy decoding, then the synthesis transform's tiles."""
+        hp, wp = bs.height + bs.pad_bottom, bs.width + bs.pad_right
+        return self.symbol_steps + rescaling_tile_count(hp, wp, self.synthesis_tile_px(hp * wp))
+
+    def synthesis_tile_px(self, padded_pixels: int) -> int:
+        """The synthesis tile's side for an image of ``padded_pixels``."""
+        if padded_pixels >= RELEASE_PIXELS:
+            return min(self.tile_px, BIG_SYNTHESIS_TILE_PX)
+        return self.tile_px
 
     # -- encoding ---------------------------------------------------------------------------
-    def analyse(self, pixels: np.ndarray) -> Analysis:
+    def analyse(self, pixels: np.ndarray, progress: Progress | None = None,
+                cancel: Callable[[], bool] | None = None) -> Analysis:
         h, w = pixels.shape[:2]
         channels = 1 if pixels.ndim == 2 else pixels.shape[2]
         rgb, alpha = to_rgb(pixels)
@@ -180,7 +212,8 @@ class Codec:
         # (two while dividing) took 0.3 GB
         x = np.pad(rgb, ((0, pb), (0, pr), (0, 0)), mode="edge").transpose(2, 0, 1)[None]
         y = self._transform("analysis", x, hp * wp, lambda t: t.astype(np.float32) / 255.0,
-                            tile=self.tile_px, overlap=self.context_px, den=LATENT_FACTOR)
+                            tile=self.tile_px, overlap=self.context_px, den=LATENT_FACTOR,
+                            progress=progress, cancel=cancel)
         return Analysis(y, w, h, channels, pb, pr, alpha)
 
     def _transform(self, graph: str, x: np.ndarray, pixels: int,
@@ -200,9 +233,11 @@ class Codec:
     def encode(self, pixels: np.ndarray, quality: float = 75.0) -> bytes:
         return self.encode_analysis(self.analyse(pixels), quality)
 
-    def encode_analysis(self, a: Analysis, quality: float) -> bytes:
+    def encode_analysis(self, a: Analysis, quality: float, progress: Progress | None = None,
+                        cancel: Callable[[], bool] | None = None) -> bytes:
         if not np.isfinite(quality):  # NaN would pass the clip below
             raise ValueError(f"quality must be a finite number, not {quality!r}")
+        steps = Steps(self.coding_steps, progress, cancel)
         quality = float(np.clip(round(quality, 2), QUALITY_MIN, QUALITY_MAX))
         gain, _ = self.tables.gain_vectors(quality)
         y = a.y * gain[None, :, None, None]
@@ -217,46 +252,60 @@ class Codec:
             means, scale_idx = self.hyper_fixed(z_sym)
             y_stream, y_esc = entropy.encode(np.round(y - means), scale_idx, self.tables.y)
         else:
-            y_stream, y_esc = self._encode_two_passes(y, z_sym)
+            y_stream, y_esc = checkerboard_context.encode(self.context, y, z_sym, self.tables.y,
+                                                          steps.next)
         chunks = {"ZSTR": z_stream, "ZESC": z_esc, "YSTR": y_stream, "YESC": y_esc}
         flags = bsf.FLAG_GREY if a.channels == 1 else 0
         if a.alpha is not None:
-            buf = io.BytesIO()
-            Image.fromarray(a.alpha).save(buf, format="PNG", optimize=True)
-            chunks["ALPH"] = buf.getvalue()
+            chunks["ALPH"] = pack_alpha(a.alpha)
             flags |= bsf.FLAG_ALPHA
-        return bsf.pack(bsf.Bitstream(
+        data = bsf.pack(bsf.Bitstream(
             model_id=self.model.id, model_hash=self.model.hash_prefix, width=a.width,
             height=a.height, channels=a.channels, quality=quality, pad_bottom=a.pad_bottom,
             pad_right=a.pad_right, latent_shapes=[y.shape[1:], z.shape[1:]], chunks=chunks,
             flags=flags))
+        steps.next()
+        return data
 
     def encode_to_size(self, image: np.ndarray | Analysis, max_bytes: int,
-                       iterations: int = 14) -> tuple[bytes, float]:
-        """The highest quality whose file fits in ``max_bytes`` (bisection on quality)."""
-        a = image if isinstance(image, Analysis) else self.analyse(image)
-        best = self.encode_analysis(a, QUALITY_MIN)
+                       iterations: int = TO_SIZE_ITERATIONS, progress: Progress | None = None,
+                       cancel: Callable[[], bool] | None = None) -> tuple[bytes, float]:
+        """The highest quality whose file fits in ``max_bytes`` (bisection on quality). Steps:
+        the analysis tiles (for pixels), then ``iterations + 2`` codings (a bisection that
+        ends early skips to the last, the coding at the highest quality)."""
+        tiles = 0 if isinstance(image, Analysis) else self.analysis_steps(*image.shape[:2])
+        total = tiles + (iterations + 2) * self.coding_steps
+        a = image if isinstance(image, Analysis) else \
+            self.analyse(image, stage(progress, 0, total), cancel)
+
+        def code(q: float, coding: int) -> bytes:
+            start = tiles + coding * self.coding_steps
+            return self.encode_analysis(a, q, stage(progress, start, total), cancel)
+
+        best = code(QUALITY_MIN, 0)
         if len(best) > max_bytes:
             raise ValueError(f"{max_bytes} bytes is too small: the lowest quality needs "
                              f"{len(best)} bytes")
         best_q, lo, hi = QUALITY_MIN, QUALITY_MIN, QUALITY_MAX
-        for _ in range(iterations):
+        for i in range(iterations):
             q = round((lo + hi) / 2, 2)
-            data = self.encode_analysis(a, q)
+            data = code(q, 1 + i)
             if len(data) <= max_bytes:
                 best, best_q, lo = data, q, q
             else:
                 hi = q
             if hi - lo < 0.02:
                 break
-        top = self.encode_analysis(a, QUALITY_MAX)
+        top = code(QUALITY_MAX, iterations + 1)
         if len(top) <= max_bytes:
             return top, QUALITY_MAX
         return best, best_q
 
     # -- decoding ---------------------------------------------------------------------------
-    def decode_symbols(self, bs: bsf.Bitstream) -> Symbols:
-        """The entropy-decoded part of a file, before any float network runs."""
+    def decode_symbols(self, bs: bsf.Bitstream, step: Callable[[], None] = lambda: None
+                       ) -> Symbols:
+        """The entropy-decoded part of a file, before any float network runs; a checkerboard's
+        ends each pass but the last with ``step()``."""
         self._check_geometry(bs)
         _, (zc, zh, zw) = bs.latent_shapes
         z_idx = np.broadcast_to(np.arange(zc)[None, :, None, None], (1, zc, zh, zw))
@@ -266,46 +315,27 @@ class Codec:
                 self.channels, bs.chunks["YSTR"], bs.chunks["YESC"], z_sym,
                 int(np.prod(bs.latent_shapes[0])), self.tables.y))
         if self.context is not None:
-            return Symbols(z_sym, *self._decode_two_passes(bs, z_sym))
+            return Symbols(z_sym, *checkerboard_context.decode(
+                self.context, bs.chunks["YSTR"], bs.chunks["YESC"], z_sym, self.tables.y, step))
         means, scale_idx = self.hyper_fixed(z_sym)
         y_sym = entropy.decode(bs.chunks["YSTR"], bs.chunks["YESC"], scale_idx, self.tables.y)
         return Symbols(z_sym, means, scale_idx, y_sym)
 
-    # -- checkerboard context: anchors first, then the rest, in one stream --------------------
-    def _encode_two_passes(self, y: np.ndarray, z_sym: np.ndarray) -> tuple[bytes, bytes]:
-        p = self.context.hyper_params(z_sym)
-        means, index = self.context.first_pass(p)
-        y_sym = np.round(y - means)  # the anchors' symbols are final: the second pass reads them
-        self.context.second_pass(p, y_sym, means, index)  # the non-anchors' means and indexes
-        a = anchor_mask(*y.shape[2:])
-        y_sym[..., ~a] = np.round(y[..., ~a] - means[..., ~a])
-        return entropy.encode_passes([(y_sym[..., a], index[..., a]),
-                                      (y_sym[..., ~a], index[..., ~a])], self.tables.y)
-
-    def _decode_two_passes(self, bs: bsf.Bitstream, z_sym: np.ndarray):
-        """(means, scale indexes, latent symbols) of a two-pass file."""
-        p = self.context.hyper_params(z_sym)
-        means, index = self.context.first_pass(p)
-        a = anchor_mask(*index.shape[2:])
-        decoder = entropy.StreamDecoder(bs.chunks["YSTR"], bs.chunks["YESC"], index.size,
-                                        self.tables.y)
-        y_sym = np.zeros(index.shape, np.int64)
-        y_sym[..., a] = decoder.decode(index[..., a])
-        self.context.second_pass(p, y_sym, means, index)
-        y_sym[..., ~a] = decoder.decode(index[..., ~a])
-        decoder.finish()
-        return means, index, y_sym
-
-    def decode(self, data: bytes | bsf.Bitstream) -> np.ndarray:
+    def decode(self, data: bytes | bsf.Bitstream, progress: Progress | None = None,
+               cancel: Callable[[], bool] | None = None) -> np.ndarray:
+        """The pixels of a file; steps: :meth:`decode_steps`."""
         bs = data if isinstance(data, bsf.Bitstream) else bsf.unpack(data)
         self._check_geometry(bs)  # the latent shapes are right before they are budgeted
         need = decode_peak_bytes(bs.width, bs.height, bs.pad_bottom, bs.pad_right,
                                  bs.latent_shapes)
         with reserve(need, f"decoding this {bs.width}x{bs.height} image", DecodeBudgetError):
-            return self._decode(bs)
+            return self._decode(bs, progress, cancel)
 
-    def _decode(self, bs: bsf.Bitstream) -> np.ndarray:
-        _, means, _, y_sym = self.decode_symbols(bs)
+    def _decode(self, bs: bsf.Bitstream, progress: Progress | None,
+                cancel: Callable[[], bool] | None) -> np.ndarray:
+        steps = Steps(self.symbol_steps, stage(progress, 0, self.decode_steps(bs)), cancel)
+        _, means, _, y_sym = self.decode_symbols(bs, steps.next)
+        steps.next()
         _, inv_gain = self.tables.gain_vectors(bs.quality)
         y_hat = (y_sym.astype(np.float32) + means) * inv_gain[None, :, None, None]
         del means, y_sym  # 0.1 GB at 12 MP that the synthesis's working set can use instead
@@ -319,11 +349,13 @@ class Codec:
             if bh > 0 and bw > 0:
                 rgb[y0:y0 + bh, x0:x0 + bw] = _to_uint8(block[0], bh, bw)
 
-        self._transform("synthesis", y_hat, y_hat.shape[2] * y_hat.shape[3] * LATENT_FACTOR ** 2,
-                        lambda t: t, tile=self.tile_px // LATENT_FACTOR,
+        pixels = y_hat.shape[2] * y_hat.shape[3] * LATENT_FACTOR ** 2
+        self._transform("synthesis", y_hat, pixels, lambda t: t,
+                        tile=self.synthesis_tile_px(pixels) // LATENT_FACTOR,
                         overlap=self.context_px // LATENT_FACTOR, num=LATENT_FACTOR,
-                        store=store)
-        return from_rgb(rgb, self._alpha(bs), grey=bool(bs.flags & bsf.FLAG_GREY))
+                        store=store, progress=stage(progress, self.symbol_steps,
+                                                    self.decode_steps(bs)), cancel=cancel)
+        return from_rgb(rgb, unpack_alpha(bs), grey=bool(bs.flags & bsf.FLAG_GREY))
 
     def _check_geometry(self, bs: bsf.Bitstream) -> None:
         if bs.model_id != self.model.id:
@@ -358,18 +390,3 @@ class Codec:
         return (f"image size {w}x{h} is coded as {wp}x{hp} = {wp * hp:,} pixels, more than "
                 f"twice the pixel limit ({max_pixels_limit():,} pixels; set "
                 f"AESTUDIO_MAX_PIXELS to change it)")
-
-    @staticmethod
-    def _alpha(bs: bsf.Bitstream) -> np.ndarray | None:
-        if "ALPH" not in bs.chunks:
-            return None
-        try:
-            with Image.open(io.BytesIO(bs.chunks["ALPH"]), formats=["PNG"]) as im:
-                if im.size != (bs.width, bs.height) or im.mode != "L":
-                    raise bsf.CorruptFileError("alpha plane has the wrong size or mode")
-                return np.asarray(im)
-        except bsf.CorruptFileError:
-            raise
-        except DECODE_ERRORS as exc:    # Pillow's errors, decompression bombs included
-            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
-            raise bsf.CorruptFileError(f"alpha plane is damaged: {reason}") from exc

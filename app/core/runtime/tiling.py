@@ -14,9 +14,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["Cancelled", "plan_tiles", "run_tiled", "run_tiled_source"]
+__all__ = ["Cancelled", "Steps", "plan_tiles", "rescaling_tile_count", "run_rescaling_tiles",
+           "run_tiled", "run_tiled_source", "stage"]
 
 TileFn = Callable[[np.ndarray], np.ndarray]
+Progress = Callable[[int, int], None]
 
 
 class Cancelled(Exception):
@@ -236,13 +238,51 @@ def run_tiled_source(source: Callable[[int, int, int, int], np.ndarray], h: int,
     return out
 
 
+class Steps:
+    """The steps of one operation that are not tiles (e.g. an entropy coding's passes):
+    ``cancel()`` is checked before the first and each next one, ``progress(done, total)``
+    follows each."""
+
+    def __init__(self, total: int, progress: Progress | None = None,
+                 cancel: Callable[[], bool] | None = None) -> None:
+        self.total, self.done = total, 0
+        self._progress, self._cancel = progress, cancel
+        self._check()
+
+    def _check(self) -> None:
+        if self._cancel is not None and self._cancel():
+            raise Cancelled()
+
+    def next(self) -> None:
+        """A step has ended; the next one starts unless cancelled."""
+        self.done += 1
+        if self._progress is not None:
+            self._progress(self.done, self.total)
+        if self.done < self.total:
+            self._check()
+
+
+def stage(progress: Progress | None, start: int, total: int) -> Progress | None:
+    """``progress`` for one stage of a longer operation: the stage's ``(done, n)`` is reported
+    as ``(start + done, total)``, so several stages make one count that only goes up."""
+    if progress is None:
+        return None
+    return lambda done, _n: progress(start + done, total)
+
+
 Store = Callable[[np.ndarray, int, int], None]
+
+
+def rescaling_tile_count(h: int, w: int, tile: int) -> int:
+    """How many tiles :func:`run_rescaling_tiles` runs on an ``h`` x ``w`` array."""
+    return -(-h // tile) * -(-w // tile)
 
 
 def run_rescaling_tiles(x: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], *, tile: int,
                         overlap: int, num: int = 1, den: int = 1,
                         last: Callable[[np.ndarray], np.ndarray] | None = None,
-                        store: Store | None = None) -> np.ndarray | None:
+                        store: Store | None = None, progress: Progress | None = None,
+                        cancel: Callable[[], bool] | None = None) -> np.ndarray | None:
     """Run a fully convolutional ``fn`` that scales NCHW ``x`` by ``num/den`` on tiles.
 
     Each ``tile`` x ``tile`` block is computed with ``overlap`` extra context on every side
@@ -254,7 +294,8 @@ def run_rescaling_tiles(x: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], *
     of the network's working memory). ``store(block, y0, x0)``, when given, receives each
     kept output block (a view, ``N x C x h x w``, at output position ``y0, x0``) and nothing
     is returned: the caller keeps what it needs (e.g. 8-bit pixels) instead of a float array
-    of the whole output.
+    of the whole output. ``progress(done, total)`` follows each tile; ``cancel()`` is checked
+    before each and raises :class:`Cancelled` when it returns True.
     """
     if tile % den or overlap % den:
         raise ValueError("tile and overlap must be multiples of the downscaling factor")
@@ -262,6 +303,8 @@ def run_rescaling_tiles(x: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], *
     starts = [(y0, x0) for y0 in range(0, h, tile) for x0 in range(0, w, tile)]
     out = None
     for i, (y0, x0) in enumerate(starts):
+        if cancel is not None and cancel():
+            raise Cancelled()
         y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
         a0, b0 = max(0, y0 - overlap), max(0, x0 - overlap)
         run = last if last is not None and i == len(starts) - 1 else fn
@@ -271,9 +314,11 @@ def run_rescaling_tiles(x: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], *
         block = res[:, :, oy:oy + th, ox:ox + tw]
         if store is not None:
             store(block, y0 * num // den, x0 * num // den)
-            continue
-        if out is None:
-            out = np.empty(res.shape[:2] + (h * num // den, w * num // den), res.dtype)
-        out[:, :, y0 * num // den:y0 * num // den + th, x0 * num // den:x0 * num // den + tw] \
-            = block
+        else:
+            if out is None:
+                out = np.empty(res.shape[:2] + (h * num // den, w * num // den), res.dtype)
+            out[:, :, y0 * num // den:y0 * num // den + th,
+                x0 * num // den:x0 * num // den + tw] = block
+        if progress is not None:
+            progress(i + 1, len(starts))
     return out
