@@ -18,6 +18,8 @@ import numpy as np
 from app.fixedpoint.tables import CodecTables
 from app.spec.bitstream import CorruptFileError
 
+from ..runtime import heap
+
 _Categorical = constriction.stream.model.Categorical
 
 
@@ -55,7 +57,9 @@ def encode_passes(passes: list[tuple[np.ndarray, np.ndarray]], tables: TableSet
     decoder that learns each pass's indexes only after decoding the passes before it."""
     encoder = constriction.stream.queue.RangeEncoder()
     escapes = []
+    n_symbols = 0
     for symbols, indexes in passes:
+        n_symbols += np.size(symbols)
         sym = np.asarray(symbols, np.int64).ravel()
         for i, pos in _groups(np.asarray(indexes, np.int64).ravel(), len(tables)):
             v = sym[pos] + tables.half[i]
@@ -65,6 +69,8 @@ def encode_passes(passes: list[tuple[np.ndarray, np.ndarray]], tables: TableSet
                 v[esc] = tables.lengths[i] - 1
             encoder.encode(v.astype(np.int32), tables.model(i))
     esc_arr = np.concatenate(escapes).astype("<i4") if escapes else np.zeros(0, "<i4")
+    if n_symbols >= heap.TRIM_SYMBOLS:  # a big latent's temporaries and its context's
+        heap.give_back()
     return encoder.get_compressed().astype("<u4").tobytes(), zlib.compress(esc_arr.tobytes(), 9)
 
 
@@ -95,6 +101,7 @@ class StreamDecoder:
         if len(stream) % 4:
             raise CorruptFileError("entropy stream length is not a multiple of 4")
         self.tables = tables
+        self.n_symbols = n_symbols
         self.escapes = _read_escapes(escapes, n_symbols)
         self.used = 0
         self.decoder = constriction.stream.queue.RangeDecoder(
@@ -126,8 +133,12 @@ class StreamDecoder:
         return out.reshape(np.shape(indexes))
 
     def finish(self) -> None:
+        """Check the escapes were all used; after a big latent, the memory its decoding (and
+        its context's) freed goes back to the system before the synthesis needs its own."""
         if self.used != len(self.escapes):
             raise CorruptFileError("escape list does not match the stream")
+        if self.n_symbols >= heap.TRIM_SYMBOLS:
+            heap.give_back()
 
 
 def _read_escapes(escapes: bytes, n_symbols: int) -> np.ndarray:

@@ -8,6 +8,7 @@ from importlib import metadata
 
 import numpy as np
 
+from . import heap
 from .registry import Model, Registry
 
 # The ONNX runtime comes from an extra, so that CPU and GPU installs never carry both
@@ -45,8 +46,37 @@ def runtime_conflict() -> str | None:
     return None
 
 
-def _options(threads: int) -> ort.SessionOptions:
+# One CPU memory arena for every session of the process, registered in onnxruntime's
+# environment (:func:`share_cpu_arena`). Each session otherwise has an arena of its own that
+# keeps the largest working set it ever needed: a 12 MP compress in the GUI held the analysis,
+# hyper-analysis and synthesis arenas, and the preview's runs on each, side by side. Shared, a
+# run reuses what an earlier run of another graph left free, and the releasing run at the end
+# of a big image (:meth:`SessionPool.run_releasing`) gives back what every graph left.
+ENV_ALLOCATORS = "session.use_env_allocators"
+_arena_lock = threading.Lock()
+_shared_arena: bool | None = None
+
+
+def share_cpu_arena() -> bool:
+    """Register the process's shared CPU arena once; True when sessions can use it (False
+    where this onnxruntime cannot register one: each session then keeps its own)."""
+    global _shared_arena
+    with _arena_lock:
+        if _shared_arena is None:
+            info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0,
+                                     ort.OrtMemType.DEFAULT)
+            try:  # 0 / -1: onnxruntime's defaults (no cap, doubling regions)
+                ort.create_and_register_allocator(info, ort.OrtArenaCfg(0, -1, -1, -1))
+                _shared_arena = True
+            except (AttributeError, RuntimeError, ValueError):
+                _shared_arena = False
+        return _shared_arena
+
+
+def _options(threads: int, shared_arena: bool = False) -> ort.SessionOptions:
     opts = ort.SessionOptions()
+    if shared_arena:
+        opts.add_session_config_entry(ENV_ALLOCATORS, "1")
     if threads:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
@@ -115,6 +145,8 @@ class SessionPool:
         self._sessions: dict[tuple[str, str, int], ort.InferenceSession] = {}
         self._lock = threading.Lock()
         self.active_provider: str | None = None
+        # on the CPU, every session shares one arena
+        self.shared_arena = self.providers[0] == PROVIDER_NAMES["cpu"] and share_cpu_arena()
 
     @property
     def tile_workers(self) -> int:
@@ -131,7 +163,8 @@ class SessionPool:
             sess = self._sessions.get(key)
             if sess is None:
                 graph_bytes = self.registry.read_verified(model, graph)  # hashed = loaded
-                sess = ort.InferenceSession(graph_bytes, sess_options=_options(threads),
+                options = _options(threads, self.shared_arena)
+                sess = ort.InferenceSession(graph_bytes, sess_options=options,
                                             providers=self.providers)
                 self._sessions[key] = sess
                 self.active_provider = sess.get_providers()[0]
@@ -141,15 +174,18 @@ class SessionPool:
         return self._run(self.get(model, graph), model, graph, inputs)
 
     def run_releasing(self, model: Model, graph: str, **inputs: np.ndarray) -> list[np.ndarray]:
-        """As :meth:`run`, then the session's CPU arena gives back the memory it holds unused.
+        """As :meth:`run`, then the CPU arena gives back the memory it holds unused (on the CPU
+        the arena all sessions share: what every graph's runs left free).
 
         The arena otherwise keeps the largest working set any run needed (0.3 GB for the
-        codec's analysis tile, 0.7 GB for its synthesis tile) for the session's lifetime, each
-        session its own. Giving it back costs the next run the page faults of a fresh working
+        codec's analysis tile, 0.5 GB for its synthesis tile) for the process's lifetime.
+        Giving it back costs the next run the page faults of a fresh working
         set (0.2 s each time for a Kodak-sized encode on one core), so it is worth it only at
         the end of a long series of runs, such as the last tile of a big image.
         """
-        return self._run(self.get(model, graph), model, graph, inputs, _RELEASING)
+        out = self._run(self.get(model, graph), model, graph, inputs, _RELEASING)
+        heap.give_back()  # and what the stage's numpy work freed (app/core/runtime/heap.py)
+        return out
 
     def run_tile(self, model: Model, graph: str, **inputs: np.ndarray) -> list[np.ndarray]:
         """As :meth:`run`, for one of the :attr:`tile_workers` tiles that run at once."""
