@@ -120,12 +120,15 @@ class DocumentView(QObject):
             if not doc.can_compare_classic:
                 continue
             prefix = "" if side == "left" else "Right: "
+            # a side that never started encoding has no format yet: its choice names it
+            fmt = same.format or doc.sides[side].kind
+            name = KIND_LABELS.get(fmt, fmt.upper())
             if same.busy:
-                lines.append(f"{prefix}Encoding {KIND_LABELS.get(same.format, same.format.upper())}…")
+                lines.append(f"{prefix}Encoding {name}…")
             elif same.result is not None:
                 lines.append(prefix + format_same_size(same.result))
             elif same.note:
-                lines.append(f"{prefix}{KIND_LABELS.get(same.format, same.format.upper())}: {same.note}")
+                lines.append(f"{prefix}{name}: {same.note}")
         panel.same_size_label.setText("\n".join(lines))
         self.win.panel_fit.fit()
         for side, controls in (("left", panel.left_side), ("right", panel.right_side)):

@@ -250,6 +250,11 @@ class MainWindow(FileMixin, JobsMixin, StatusBarMixin, SettingsMixin, FlashOrigi
                        panel.right_side.save_button, self.denoise_panel.denoise_button,
                        self.inpaint_panel.inpaint_button):
             button.setEnabled(self.document.has_image)
+        # and so is a menu item (File ▸ Save…, the folder's next image, a mask to load)
+        for action in (self.save_action, self.save_aei_action, self.save_image_action,
+                       self.save_left_action, self.save_right_action, self.previous_action,
+                       self.next_action, self.load_mask_action):
+            action.setEnabled(self.document.has_image)
 
     def open_sample(self) -> bool:
         from app.core.demo import SAMPLE

@@ -102,9 +102,11 @@ class JobsMixin:
             controls.show_in_use(None if result is None else int(result["quality"]))
 
     def _show_progress_note(self, _done: int, _total: int) -> None:
+        """A compress's steps and time left; named as the compress's when another mode is
+        shown, whose model the status bar names beside it."""
         note = self.controller.progress_note
         if note and hasattr(self, "progress_label"):
-            self.progress_label.setText(note)
+            self.progress_label.setText(note if self.mode == "compress" else f"Compress: {note}")
 
     def denoise_now(self) -> None:
         if self._require_image():

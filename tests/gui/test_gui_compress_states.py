@@ -94,17 +94,32 @@ def test_progress_counts_the_engines_steps_and_measures_the_time_left():
     # before the first step: the session's pace (a 10 s encode, a 30 s decode)
     assert p.at(1.0) == (0, "Encoding · about 39 s left")
     p.step(ENCODE, 1, 4, 4.0)  # 4 s a step: a 16 s encode, so a 48 s decode
-    assert p.at(4.0) == (6, "Encoding step 1 / 4 · about 60 s left")  # 25 % of 25 %
-    assert p.at(6.0) == (6, "Encoding step 1 / 4 · about 58 s left")
+    # 25 % of 25 %; the encode is projected at 11.5 s: a quarter of the way from the
+    # expected 10 s to the 16 s its first step measures, and the decode scaled to match
+    assert p.at(4.0) == (6, "Encoding step 1 / 4 · about 42 s left")
+    assert p.at(6.0) == (6, "Encoding step 1 / 4 · about 40 s left")
     p.step(ENCODE, 4, 4, 16.0)
     assert p.at(16.0) == (25, "Decoding · about 48 s left")  # not the encode's 16 s
     p.step(DECODE, 1, 3, 28.0)  # 12 s a step
-    assert p.at(28.0) == (50, "Decoding step 1 / 3 · about 24 s left")
+    assert p.at(28.0) == (50, "Decoding step 1 / 3 · about 32 s left")  # 2/3 of 48 + 1/3 of 36
     assert p.at(500.0)[0] == 50  # never done before the decode ends
     p.step(DECODE, 3, 3, 40.0)
     assert p.at(40.0) == (100, "Decoding step 3 / 3")
     p.step(ENCODE, 2, 4, 41.0)  # a late count never moves the bar back
     assert p.at(41.0)[0] == 100
+
+
+def test_slow_first_steps_of_a_decode_do_not_inflate_the_time_left():
+    """A 12 MP decode: three entropy steps of about 3.5 s, then 88 tiles of 0.3 s. Projected
+    from its first two steps alone, it read "about 5 min left" for a 33 s decode."""
+    pace = CompressPace(encode={True: 1.0, False: 0.4}, decode=2.5)
+    p = CompressProgress(pace, megapixels=12.0, analysed=True, started=0.0)
+    p.step(ENCODE, 10, 10, 12.0)
+    p.step(DECODE, 2, 91, 19.0)
+    left = p.at(19.0)[1]
+    assert left.endswith(" s left") and "min" not in left, left
+    p.step(DECODE, 60, 91, 37.0)
+    assert int(p.at(37.0)[1].split("about ")[1].split(" s")[0]) < 20
 
 
 def test_a_long_time_left_still_counts_down():
@@ -325,3 +340,43 @@ def test_buttons_that_need_an_image_are_disabled_in_the_empty_state(qtbot, windo
     assert not any(b.isEnabled() for b in buttons)
     win.set_image(photo(), "a.png")
     assert all(b.isEnabled() for b in buttons)
+
+
+def test_menu_items_that_need_an_image_are_disabled_in_the_empty_state(qtbot, window):
+    win = window
+    actions = (win.save_action, win.save_aei_action, win.save_image_action,
+               win.save_left_action, win.save_right_action, win.previous_action,
+               win.next_action, win.load_mask_action)
+    assert not any(a.isEnabled() for a in actions)
+    win.set_image(photo(), "a.png")
+    assert all(a.isEnabled() for a in actions)
+
+
+def test_a_side_that_never_encoded_is_named_when_the_compress_is_cancelled(qtbot, window,
+                                                                          gate, monkeypatch):
+    """The panel's line for a codec side that waited for the AE Studio file names the codec,
+    not ": not encoded (...)"."""
+    win = window
+    win.show_error_dialogs = False
+    win.classic_encoder.set_choice("left", SideChoice("webp", 60, True))  # match the size
+    hold(monkeypatch, win.engine, "compress", gate)
+    win.set_image(photo(), "a.png")
+    qtbot.waitUntil(lambda: win.controller.is_busy, timeout=5_000)
+    win.controller.cancel()
+    qtbot.waitUntil(lambda: "not encoded" in win.compress_panel.same_size_label.text(),
+                    timeout=10_000)
+    line = win.compress_panel.same_size_label.text()
+    assert line.startswith("WebP: not encoded"), line
+
+
+def test_a_compress_seen_from_another_mode_is_named_in_the_status_bar(qtbot, window):
+    win = window
+    win.set_image(photo(), "a.png")
+    compressed(qtbot, win)
+    win.set_mode("denoise")
+    win.controller.progress_note = "Decoding step 3 / 4 · about 1 s left"
+    win.controller.progress.emit(75, 100)
+    assert win.progress_label.text() == "Compress: Decoding step 3 / 4 · about 1 s left"
+    win.set_mode("compress")
+    win.controller.progress.emit(80, 100)
+    assert win.progress_label.text().startswith("Decoding step 3 / 4")
