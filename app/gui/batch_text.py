@@ -50,10 +50,11 @@ def _plural(n: int, word: str) -> str:
 def report_summary(report: BatchReport) -> str:
     """The line shown when a batch ends, e.g. ``"Done: 3 images denoised, 1 failed, 2
     skipped (output existed) in 4.1 s (0.73 images/s)."`` or, after Cancel, ``"Cancelled
-    after 3 of 12 images: 3 denoised, 0 failed, 9 not started."`` ("cancelled" once)."""
+    after 3 of 12 images: 3 denoised, 0 failed, 9 not done."`` ("cancelled" once; an image
+    that was running when the batch stopped is not done either: its output was not written)."""
     ok = sum(f.status == "ok" for f in report.files)
     failed = sum(f.status == "failed" for f in report.files)
-    not_started = sum(f.status == "skipped" and f.note == "cancelled" for f in report.files)
+    not_done = sum(f.status == "skipped" and f.note == "cancelled" for f in report.files)
     existed = sum(f.status == "skipped" and f.note != "cancelled" for f in report.files)
     verb = TASK_DONE.get(report.task, "done")
     total = len(report.files)
@@ -61,7 +62,7 @@ def report_summary(report: BatchReport) -> str:
         parts = [f"{ok} {verb}", f"{failed} failed"]
         if existed:
             parts.append(f"{existed} skipped (output existed)")
-        parts.append(f"{not_started} not started")
+        parts.append(f"{not_done} not done")
         return (f"Cancelled after {ok + failed + existed} of {_plural(total, 'image')}: "
                 + ", ".join(parts) + ".")
     if total == 0:

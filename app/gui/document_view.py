@@ -77,6 +77,7 @@ class DocumentView(QObject):
         win, doc = self.win, self.win.document
         win.setWindowTitle(window_title(doc.source.name))  # an .aei being decoded too
         win.show_empty_state(not doc.has_image and not doc.decoding)
+        win.denoise_panel.forget_estimate()
         self._overlay_mode = None
         combo = win.compress_panel.compare_combo
         combo.setEnabled(not doc.source.is_decoded)

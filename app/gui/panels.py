@@ -271,6 +271,10 @@ class DenoisePanel(QWidget):
     def passes(self) -> int:
         return int(self.passes_combo.currentData())
 
+    def forget_estimate(self) -> None:
+        """Another image: the last one's estimated σ no longer applies (plain "auto")."""
+        self._on_strength_controls(emit=False)
+
     def _on_strength_controls(self, *_args, emit: bool = True) -> None:
         manual = not self.auto_check.isChecked()
         self.strength_slider.setEnabled(manual)

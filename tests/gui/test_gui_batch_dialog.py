@@ -65,7 +65,7 @@ def test_the_summary_says_cancelled_once_and_counts_what_never_started():
     files += [FileResult(f"s{i}.png", "", None, "skipped", note="cancelled") for i in range(9)]
     text = report_summary(report(files, cancelled=True))
     assert text.lower().count("cancel") == 1
-    assert text == "Cancelled after 3 of 12 images: 3 denoised, 0 failed, 9 not started."
+    assert text == "Cancelled after 3 of 12 images: 3 denoised, 0 failed, 9 not done."
     done = report_summary(report(files[:3] + [FileResult("x.png", "", None, "failed")]))
     assert done.startswith("Done: 3 images denoised, 1 failed") and "cancel" not in done
 
@@ -169,7 +169,7 @@ def test_cancel_says_cancelled_once(qtbot, engine, tmp_path):
     assert rep.cancelled
     text = dlg.status_label.text()
     assert text.lower().count("cancel") == 1 and text.startswith("Cancelled after")
-    assert "not started" in text and dlg.start_button.isEnabled()
+    assert "not done" in text and dlg.start_button.isEnabled()
 
 
 def test_the_report_rows_are_one_line_each_for_many_failures(qtbot, dialog, tmp_path):

@@ -94,6 +94,16 @@ def test_opening_another_image_clears_the_previous_readouts(qtbot, quiet, write_
     assert "not computed yet" in win.compare_view.right_caption.text()
 
 
+def test_opening_another_image_forgets_the_estimated_strength(qtbot, quiet, write_image,
+                                                               make_gradient):
+    win = quiet
+    win.open_path(write_image("a.png"))
+    emit_denoised(win, 1.9, True)
+    assert win.denoise_panel.strength_label.text() == "auto (1.9)"
+    win.open_path(write_image("b.png", make_gradient(seed=4)))
+    assert win.denoise_panel.strength_label.text() == "auto"
+
+
 def test_window_title_names_the_file_once(quiet, write_image):
     quiet.open_path(write_image("x.png"))
     assert quiet.windowTitle() == "x.png — AE Studio"
