@@ -25,7 +25,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, SignalInstance
 
 from app.core.compare.metrics import bits_per_pixel
-from app.core.engine_protocol import EngineProtocol
+from app.core.engine_protocol import CancelFn, EngineProtocol
 from app.core.round_trip import compress_and_measure, ms_ssim_or_none
 from app.spec.bitstream import unpack
 
@@ -91,6 +91,9 @@ class Controller(QObject):
         # the running compress's progress: the engine's steps, weighted by the earlier pace
         self.progress_note = ""
         self.pace = CompressPace()
+        # called in a compress's job before it starts, with its cancel(): the window lets the
+        # compress's preview run first (CompressPreview.wait_turn)
+        self.before_compress: Callable[[CancelFn], object] | None = None
         self._tracked: tuple[int, CompressProgress] | None = None
         self._analysed: weakref.ref | None = None  # the image the engine last analysed
         self._ticker = QTimer(self)
@@ -154,6 +157,8 @@ class Controller(QObject):
 
         def job(progress, cancel) -> dict:
             t = time.perf_counter()
+            if self.before_compress is not None:
+                self.before_compress(cancel)
             trip = compress_and_measure(
                 engine, pixels, quality, target_bytes,
                 progress=lambda stage, done, total: progress(done, total, stage=stage),

@@ -83,6 +83,7 @@ class MainWindow(FileMixin, JobsMixin, StatusBarMixin, SettingsMixin, FlashOrigi
         # a quick preview on a downscaled copy while a compress runs
         self.compress_preview = CompressPreview(
             self.document, engine, lambda: self.compress_panel.quality, self)
+        self.controller.before_compress = self.compress_preview.wait_turn  # preview first
         self.heatmaps = HeatmapWorker(self)
         self.last_error: str | None = None
         self.show_error_dialogs = True

@@ -68,3 +68,41 @@ def test_cancel_drops_the_preview(qtbot, window, write_image, wait_idle):
     assert not s.busy and s.preview is None
     assert not window.compare_view.right_caption.text().startswith("Preview")
     window.compress_preview.shutdown(TIMEOUT_MS)
+
+
+class Recording:
+    """The real engine, recording when each compress and decompress starts and ends."""
+
+    def __init__(self, engine):
+        self.engine, self.events = engine, []
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def compress(self, pixels, *a, **k):
+        size = "small" if max(pixels.shape[:2]) <= PREVIEW_SIDE else "full"
+        self.events.append(("compress", size))
+        return self.engine.compress(pixels, *a, **k)
+
+    def decompress(self, data, *a, **k):
+        out = self.engine.decompress(data, *a, **k)
+        size = "small" if max(out.shape[:2]) <= PREVIEW_SIDE else "full"
+        self.events.append(("decompressed", size))
+        return out
+
+
+def test_the_full_compress_starts_once_its_preview_is_made(qtbot, window, write_image,
+                                                           wait_idle):
+    """Side by side on two cores the preview lost the race whenever another program held a
+    core: the full compress now waits for it (TURN_WAIT_S at most)."""
+    window.show_error_dialogs = False
+    window.open_path(write_image("big.png", gradient(400, 600, seed=7)))
+    qtbot.waitUntil(lambda: window.last_result is not None, timeout=TIMEOUT_MS)
+    wait_idle(window)
+    recording = Recording(window.engine)
+    window.controller.engine = window.compress_preview.engine = recording
+    window.quality_slider.setValue(35)
+    qtbot.waitUntil(lambda: window.last_result["quality"] == 35, timeout=TIMEOUT_MS)
+    wait_idle(window)
+    events = recording.events
+    assert events.index(("decompressed", "small")) < events.index(("compress", "full")), events

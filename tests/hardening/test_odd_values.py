@@ -95,7 +95,7 @@ def test_float_image_reaches_the_model_as_the_right_picture(tmp_path):
     seen = []
 
     class Engine:
-        def compress(self, pixels, quality, target_bytes, model):
+        def compress(self, pixels, quality, target_bytes, model, progress=None, cancel=None):
             seen.append(pixels)
             return type("R", (), {"data": b"aei", "quality": quality, "model_id": "m"})()
 
