@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .restoration import Denoiser
+from .widen import widen_state
 
 MAP_SCALE = 4  # the estimator's map is this many times smaller than the image on each side
 # The map starts near sigma 5 (softplus(0) * _MAP_UNIT), the level of typical camera noise.
@@ -61,9 +62,11 @@ class RealNoiseDenoiser(Denoiser):
         self.map_scale = MAP_SCALE
 
     def adapt_init_state(self, params: dict) -> dict:
-        """Start from a denoiser without an estimator: the estimator keeps its fresh weights."""
+        """Start from a denoiser without an estimator (the estimator keeps its fresh weights)
+        or from a narrower one (``widen_state``: the same output, new channels to train)."""
         own = self.state_dict()
-        return {**{k: v for k, v in own.items() if k.startswith("estimator.")}, **params}
+        params = {**{k: v for k, v in own.items() if k.startswith("estimator.")}, **params}
+        return widen_state(self, params)
 
     def blind(self, noisy: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
         """Denoise with the estimated map (scaled by ``strength``)."""
