@@ -11,11 +11,11 @@ from the single-thread costs measured by ``benchmarks/gui_stages`` before the fi
 a phase the bar moves by steps done / total, so it never goes back and a small image (two
 tiles) still moves step by step.
 
-The time left is measured, not guessed, as soon as a step has ended: the time per step so far
-times the steps left in the phase, plus, while encoding, the decode's expected time scaled by
-how much faster or slower than expected the encode runs. The steps are not all equally long
-(at 6 MP an analysis tile took 0.25-0.5 s, a context pass 1-3.5 s), so the time left can
-still move both ways a little.
+The time left blends the phase's expected length with the length its steps so far project,
+by the share of steps done, plus, while encoding, the decode's expected time scaled by how much
+faster or slower than expected the encode runs. The steps are not all equally long (at 6 MP an
+analysis tile took 0.25-0.5 s, a context pass 1-3.5 s), so the time left can still move both
+ways a little.
 """
 
 from __future__ import annotations
