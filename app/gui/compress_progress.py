@@ -61,7 +61,8 @@ class CompressProgress:
 
     def __init__(self, pace: CompressPace, megapixels: float, analysed: bool,
                  started: float, codings: int = 1) -> None:
-        """``codings``: entropy codings in the encode (a target-size search makes about 16)."""
+        """``codings``: entropy codings in the encode (a target-size search: up to
+        ``app.core.codec.image_codec.TO_SIZE_CODINGS``)."""
         self.started = started
         coding = pace.encode[False]
         encode = pace.encode[analysed] + (codings - 1) * coding

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, SignalInstance
 
+from app.core.codec.image_codec import TO_SIZE_CODINGS
 from app.core.compare.metrics import bits_per_pixel
 from app.core.engine_protocol import CancelFn, EngineProtocol
 from app.core.round_trip import compress_and_measure, ms_ssim_or_none
@@ -175,7 +176,7 @@ class Controller(QObject):
         megapixels = pixels.shape[0] * pixels.shape[1] / 1e6
         self._tracked = gen, CompressProgress(self.pace, megapixels, analysed,
                                               time.monotonic(), 1 if target_bytes is None
-                                              else 16)
+                                              else TO_SIZE_CODINGS)
         self._ticker.start()
         self._tick()  # a percentage from the start, not a bar that only moves
         return gen

@@ -22,7 +22,7 @@ import numpy as np
 from .morphology import clusters, dilate, erode
 from .patchmatch import STEPS, PatchImage, nearest_field
 from .seam import match_edges
-from ..runtime.tiling import Cancelled
+from ..runtime.tiling import check_cancel
 
 # A hole is an object, filled by exemplar, where its part that holds a 49-pixel square covers
 # at least 4 % of the photo (a door or a person in a 768x512 photo). Smaller blobs and
@@ -286,8 +286,7 @@ def fill_large_holes(rgb: np.ndarray, hole: np.ndarray, seed: int = 0,
     out = rgb.copy()
     left = hole | region
     for box in boxes:
-        if cancel is not None and cancel():
-            raise Cancelled()
+        check_cancel(cancel)
         sl = (slice(box.y0, box.y1), slice(box.x0, box.x1))
         # Holes in the crop that are not this cluster's stay holes (no source colour comes
         # from them) but are written back only if they belong to the large region.

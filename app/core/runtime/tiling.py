@@ -14,8 +14,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["Cancelled", "Steps", "plan_tiles", "rescaling_tile_count", "run_rescaling_tiles",
-           "run_tiled", "run_tiled_source", "stage"]
+__all__ = ["Cancelled", "Steps", "check_cancel", "plan_tiles", "rescaling_tile_count",
+           "run_rescaling_tiles", "run_tiled", "run_tiled_source", "stage"]
 
 TileFn = Callable[[np.ndarray], np.ndarray]
 Progress = Callable[[int, int], None]
@@ -23,6 +23,12 @@ Progress = Callable[[int, int], None]
 
 class Cancelled(Exception):
     """Raised by :func:`run_tiled` when ``cancel()`` returns True."""
+
+
+def check_cancel(cancel: Callable[[], bool] | None) -> None:
+    """Raise :class:`Cancelled` when ``cancel()`` returns True (no ``cancel``: never)."""
+    if cancel is not None and cancel():
+        raise Cancelled()
 
 
 def _check_tiling(tile: int, overlap: int) -> None:
@@ -157,16 +163,14 @@ def _in_order(tiles: list[tuple[int, int, int, int]], compute: Callable[..., np.
     """
     if workers <= 1:
         for t in tiles:
-            if cancel is not None and cancel():
-                raise Cancelled()
+            check_cancel(cancel)
             yield compute(*t)
         return
     with ThreadPoolExecutor(workers, thread_name_prefix="tile") as pool:
         running: deque[Future] = deque()
         try:
             for t in tiles:
-                if cancel is not None and cancel():
-                    raise Cancelled()
+                check_cancel(cancel)
                 running.append(pool.submit(compute, *t))
                 if len(running) == 4 * workers:
                     yield running.popleft().result()
@@ -247,11 +251,7 @@ class Steps:
                  cancel: Callable[[], bool] | None = None) -> None:
         self.total, self.done = total, 0
         self._progress, self._cancel = progress, cancel
-        self._check()
-
-    def _check(self) -> None:
-        if self._cancel is not None and self._cancel():
-            raise Cancelled()
+        check_cancel(cancel)
 
     def next(self) -> None:
         """A step has ended; the next one starts unless cancelled."""
@@ -259,7 +259,7 @@ class Steps:
         if self._progress is not None:
             self._progress(self.done, self.total)
         if self.done < self.total:
-            self._check()
+            check_cancel(self._cancel)
 
 
 def stage(progress: Progress | None, start: int, total: int) -> Progress | None:
@@ -303,8 +303,7 @@ def run_rescaling_tiles(x: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], *
     starts = [(y0, x0) for y0 in range(0, h, tile) for x0 in range(0, w, tile)]
     out = None
     for i, (y0, x0) in enumerate(starts):
-        if cancel is not None and cancel():
-            raise Cancelled()
+        check_cancel(cancel)
         y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
         a0, b0 = max(0, y0 - overlap), max(0, x0 - overlap)
         run = last if last is not None and i == len(starts) - 1 else fn
